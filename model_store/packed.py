@@ -1,0 +1,139 @@
+"""Padding-free reward forward pass.
+
+Items of a batch are concatenated into one row of tokens: every linear layer then runs one
+large matmul over real tokens only (no padding, better CPU/GPU efficiency than many small
+ones), and attention runs per item. OPT gets this path; any other architecture falls back to
+the Hugging Face forward with right padding to the longest item of the batch.
+
+The result equals ``AutoModelForSequenceClassification(...)(ids).logits[:, 0]`` of each item
+scored alone (tests check it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class PackedRewardModel(nn.Module):
+    """Wraps a ``*ForSequenceClassification`` model with ``num_labels=1``: ``forward(seqs)``
+    returns one scalar reward per token sequence."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        config = model.config  # type: ignore[attr-defined]
+        self.packed = config.model_type == "opt"
+        self.pad_id = config.pad_token_id if config.pad_token_id is not None else 0
+        self._fused: list[tuple[torch.Tensor, torch.Tensor | None]] | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def fuse_for_inference(self) -> None:
+        """Pre-compute one QKV weight per layer (q already scaled), for inference only."""
+        if not self.packed:
+            return
+        fused = []
+        with torch.no_grad():
+            for layer in self.model.model.decoder.layers:  # type: ignore[union-attr]
+                a = layer.self_attn
+                w = torch.cat([a.q_proj.weight * a.scaling, a.k_proj.weight, a.v_proj.weight])
+                b = None
+                if a.q_proj.bias is not None:
+                    b = torch.cat([a.q_proj.bias * a.scaling, a.k_proj.bias, a.v_proj.bias])
+                fused.append((w.contiguous(), b))
+        self._fused = fused
+
+    def forward(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        if not seqs or any(len(s) == 0 for s in seqs):
+            raise ValueError("every sequence needs at least one token")
+        if self.packed:
+            return self._opt_packed(seqs)
+        return self._padded(seqs)
+
+    # -- generic path ----------------------------------------------------------------------
+    def _padded(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+            mask[i, : len(s)] = 1
+        dev = self.device
+        out = self.model(input_ids=ids.to(dev), attention_mask=mask.to(dev))
+        return out.logits[:, 0].float()
+
+    # -- OPT, padding-free ---------------------------------------------------------------
+    def _opt_packed(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        dec = self.model.model.decoder  # type: ignore[union-attr]
+        dev = self.device
+        lengths = [len(s) for s in seqs]
+        flat = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
+        positions = torch.cat([torch.arange(n) for n in lengths]) + dec.embed_positions.offset
+        if dev.type == "cuda":
+            flat = flat.pin_memory().to(dev, non_blocking=True)
+            positions = positions.pin_memory().to(dev, non_blocking=True)
+        x = dec.embed_tokens(flat)
+        if dec.project_in is not None:
+            x = dec.project_in(x)
+        h = x + F.embedding(positions, dec.embed_positions.weight).to(x.dtype)
+        fused = self._fused if not torch.is_grad_enabled() else None
+        for i, layer in enumerate(dec.layers):
+            h = self._opt_layer(layer, h, lengths, fused[i] if fused else None)
+        ends = torch.tensor(lengths, device=dev).cumsum(0) - 1
+        h = h[ends]  # the score is read off each item's last token only
+        if dec.final_layer_norm is not None:
+            h = dec.final_layer_norm(h)
+        if dec.project_out is not None:
+            h = dec.project_out(h)
+        return self.model.score(h)[:, 0].float()  # type: ignore[operator]
+
+    def _opt_layer(
+        self,
+        layer: nn.Module,
+        h: torch.Tensor,
+        lengths: list[int],
+        fused: tuple[torch.Tensor, torch.Tensor | None] | None,
+    ) -> torch.Tensor:
+        attn = layer.self_attn
+        pre = layer.do_layer_norm_before
+        train = self.training
+        residual = h
+        if pre:
+            h = layer.self_attn_layer_norm(h)
+        e = attn.embed_dim
+        if fused is not None:
+            q, k, v = F.linear(h, fused[0], fused[1]).split(e, dim=-1)
+        else:
+            q = attn.q_proj(h) * attn.scaling
+            k = attn.k_proj(h)
+            v = attn.v_proj(h)
+        heads, hd = attn.num_heads, attn.head_dim
+        p = attn.dropout if train else 0.0
+        outs = []
+        start = 0
+        for n in lengths:
+            sl = slice(start, start + n)
+            qs = q[sl].view(n, heads, hd).transpose(0, 1)
+            ks = k[sl].view(n, heads, hd).transpose(0, 1)
+            vs = v[sl].view(n, heads, hd).transpose(0, 1)
+            o = F.scaled_dot_product_attention(qs, ks, vs, is_causal=True, scale=1.0, dropout_p=p)
+            outs.append(o.transpose(0, 1).reshape(n, e))
+            start += n
+        o = torch.cat(outs) if len(outs) > 1 else outs[0]
+        h = residual + F.dropout(attn.out_proj(o), layer.dropout, train)
+        if not pre:
+            h = layer.self_attn_layer_norm(h)
+        residual = h
+        if pre:
+            h = layer.final_layer_norm(h)
+        h = layer.fc2(layer.activation_fn(layer.fc1(h)))
+        h = residual + F.dropout(h, layer.dropout, train)
+        if not pre:
+            h = layer.final_layer_norm(h)
+        return h

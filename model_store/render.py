@@ -1,0 +1,84 @@
+"""Turn (prompt, response) into model input, the same way in training and in serving.
+
+The manifest's ``input`` block drives it::
+
+    {"template": "{prompt}\\n\\n{response}", "template_no_prompt": "{response}",
+     "max_length": 512, "truncation_side": "left", "prefix_ids": [2]}
+
+Over-long input is cut from the left after the tokenizer's own prefix (e.g. OPT's BOS): since the
+prompt comes first, the prompt is cut first and the response, which is what is judged, is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+DEFAULT_TEMPLATE = "{prompt}\n\n{response}"
+DEFAULT_TEMPLATE_NO_PROMPT = "{response}"
+
+
+class Tokenizer(Protocol):
+    def __call__(self, text: Any, add_special_tokens: bool = ...) -> Any: ...
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    template: str = DEFAULT_TEMPLATE
+    template_no_prompt: str = DEFAULT_TEMPLATE_NO_PROMPT
+    max_length: int = 512
+    truncation_side: str = "left"
+    prefix_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.truncation_side not in ("left", "right"):
+            raise ValueError(f"truncation_side must be 'left' or 'right', not {self.truncation_side!r}")
+        if self.max_length <= len(self.prefix_ids):
+            raise ValueError("max_length must leave room for text after the prefix tokens")
+        for t in (self.template, self.template_no_prompt):
+            if "{response}" not in t:
+                raise ValueError(f"template {t!r} has no {{response}} field")
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any]) -> InputSpec:
+        block = dict(manifest.get("input") or {})
+        block["prefix_ids"] = tuple(block.get("prefix_ids") or ())
+        return cls(**block)
+
+    def to_manifest(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["prefix_ids"] = list(self.prefix_ids)
+        return d
+
+
+def render(spec: InputSpec, prompt: str | None, response: str) -> str:
+    """The exact text the model reads for one item. ``str.format`` substitutes in one pass, so
+    braces inside user text are never interpreted."""
+    if prompt:
+        return spec.template.format(prompt=prompt, response=response)
+    return spec.template_no_prompt.format(response=response)
+
+
+def prefix_ids_of(tokenizer: Tokenizer) -> tuple[int, ...]:
+    """Special tokens the tokenizer adds around text (OPT: BOS), kept in front when truncating."""
+    return tuple(tokenizer("", add_special_tokens=True)["input_ids"])
+
+
+def encode(
+    spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]
+) -> list[list[int]]:
+    """Token ids for each (prompt, response), truncated to ``spec.max_length``."""
+    texts = [render(spec, p, r) for p, r in items]
+    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    prefix = list(spec.prefix_ids)
+    room = spec.max_length - len(prefix)
+    out = []
+    for seq in ids:
+        if len(seq) > room:
+            seq = seq[-room:] if spec.truncation_side == "left" else seq[:room]
+        if not seq:
+            # An empty rendering would leave no token to score: fall back to the prefix alone
+            # or, lacking one, a single pad-free token of the template's first character.
+            seq = tokenizer([" "], add_special_tokens=False)["input_ids"][0][:1]
+        out.append(prefix + list(seq))
+    return out

@@ -1,0 +1,110 @@
+"""Training configuration: one dataclass, every field with a help string, settable from a TOML
+file (``--config``) and from the command line (``--field value``), command line winning."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+def opt(default: Any, help: str) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    # data
+    data: list[str] = opt([], "data files (JSONL, CSV, Parquet) or Hugging Face dataset ids; empty: the embedded customer-support set")
+    format: str = opt("auto", "auto | pairs | rankings | labelled: the row format (auto: detected per row)")
+    val_fraction: float = opt(0.1, "share of prompts held out for evaluation (split by prompt)")
+    max_pairs: int = opt(0, "use at most this many training pairs (0: all)")
+    default_prompts: int = opt(1200, "how many customer questions the embedded data generator writes")
+    # model
+    name: str = opt("default", "model name in the store")
+    store: str = opt("", "store root (default: REWARDGATE_STORE or model_store/models)")
+    base_model: str = opt("scratch", "'scratch' (small OPT + locally trained tokenizer) or a Hugging Face id such as facebook/opt-1.3b")
+    vocab_size: int = opt(8000, "scratch: byte-level BPE vocabulary size")
+    hidden_size: int = opt(256, "scratch: hidden width")
+    num_layers: int = opt(4, "scratch: decoder layers")
+    num_heads: int = opt(4, "scratch: attention heads")
+    ffn_dim: int = opt(1024, "scratch: feed-forward width")
+    max_length: int = opt(256, "tokens per input; longer inputs lose the prompt's start first")
+    template: str = opt("{prompt}\n\n{response}", "how (prompt, response) becomes model text")
+    template_no_prompt: str = opt("{response}", "the text for an item without a prompt")
+    # optimisation
+    epochs: float = opt(2.0, "passes over the training pairs")
+    max_steps: int = opt(0, "stop after this many optimizer steps (0: by epochs)")
+    time_limit_s: float = opt(0.0, "stop training after this many seconds (0: no limit)")
+    batch_size: int = opt(16, "preference pairs per forward pass (per process)")
+    grad_accum: int = opt(1, "forward passes per optimizer step")
+    lr: float = opt(5e-4, "peak learning rate (use ~1e-5 for a pretrained model)")
+    weight_decay: float = opt(0.01, "AdamW weight decay")
+    warmup_ratio: float = opt(0.05, "share of steps with linear warm-up")
+    max_grad_norm: float = opt(1.0, "gradient clipping norm")
+    dropout: float = opt(0.0, "scratch: dropout")
+    group_by_length: bool = opt(True, "batch pairs of similar length together")
+    dtype: str = opt("auto", "auto (bf16 autocast on CUDA with bf16 support, else fp32) | float32 | bfloat16")
+    num_threads: int = opt(0, "torch CPU threads (0: torch default)")
+    seed: int = opt(0, "seed for data split, shuffling and init")
+    # evaluation, threshold, publishing
+    eval_batch_tokens: int = opt(16384, "token budget per evaluation forward")
+    threshold_method: str = opt("youden", "youden (best chosen/rejected separation) | block_rate")
+    target_block_rate: float = opt(0.1, "block_rate method: share of held-out responses to block")
+    min_accuracy: float = opt(0.6, "quality gate: held-out pairwise accuracy needed to move `current`")
+    promote: bool = opt(True, "move `current` to the new version when the gate passes")
+    log_every: int = opt(20, "steps between progress log lines")
+
+    @classmethod
+    def from_args(cls, argv: list[str] | None = None) -> TrainConfig:
+        parser = argparse.ArgumentParser(prog="python -m training", description="Train and publish a reward model.")
+        parser.add_argument("--config", help="TOML file with any of the fields below")
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            kind = hints[f.name]
+            flag = "--" + f.name.replace("_", "-")
+            if kind is bool:
+                parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=f.metadata["help"])
+            elif f.name == "data":
+                parser.add_argument(flag, nargs="+", default=None, help=f.metadata["help"])
+            else:
+                parser.add_argument(flag, type=kind, default=None, help=f.metadata["help"])
+        ns = vars(parser.parse_args(argv))
+        values: dict[str, Any] = {}
+        config_path = ns.pop("config")
+        if config_path:
+            values.update(load_toml(Path(config_path)))
+        values.update({k: v for k, v in ns.items() if v is not None})
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting(s): {', '.join(unknown)}")
+        cfg = cls(**values)
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        if self.format not in ("auto", "pairs", "rankings", "labelled"):
+            raise ValueError(f"format must be auto, pairs, rankings or labelled, not {self.format!r}")
+        if self.threshold_method not in ("youden", "block_rate"):
+            raise ValueError(f"threshold_method must be youden or block_rate, not {self.threshold_method!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError("val_fraction must be between 0 and 1")
+        if self.batch_size < 1 or self.grad_accum < 1 or self.max_length < 8:
+            raise ValueError("batch_size and grad_accum must be >= 1 and max_length >= 8")
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    return dict(data.get("train", data))

@@ -1,0 +1,77 @@
+"""The base model: a small OPT built from a config with a locally trained byte-level BPE
+tokenizer (``scratch``, no download), or any Hugging Face model loadable as
+``AutoModelForSequenceClassification`` with one output."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from torch import nn
+
+from .config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+SPECIALS = {"pad_token": "<pad>", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
+    """Byte-level BPE trained on the training texts; no BOS/EOS added, so an item's last token
+    is its own text's last token (the one the score is read from)."""
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
+                            special_tokens=list(SPECIALS.values()), show_progress=False)
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **SPECIALS)
+    tok.padding_side = "right"
+    return tok
+
+
+def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
+    from transformers import OPTConfig, OPTForSequenceClassification
+
+    config = OPTConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=cfg.hidden_size,
+        word_embed_proj_dim=cfg.hidden_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        ffn_dim=cfg.ffn_dim,
+        max_position_embeddings=cfg.max_length,
+        dropout=cfg.dropout,
+        attention_dropout=cfg.dropout,
+        num_labels=1,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    return OPTForSequenceClassification(config)
+
+
+def load_pretrained(model_id: str) -> tuple[nn.Module, Any]:
+    """A hub model with a fresh one-output head. Needs the hub (or a local path)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_id, trust_remote_code=False)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_id, num_labels=1, use_safetensors=None, trust_remote_code=False
+    )
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def build(cfg: TrainConfig, texts: Iterable[str]) -> tuple[nn.Module, Any]:
+    if cfg.base_model == "scratch":
+        tokenizer = train_tokenizer(texts, cfg.vocab_size)
+        model = build_scratch(cfg, tokenizer)
+    else:
+        model, tokenizer = load_pretrained(cfg.base_model)
+    n = sum(p.numel() for p in model.parameters())
+    log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(tokenizer))
+    return model, tokenizer
