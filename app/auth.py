@@ -1,0 +1,54 @@
+"""Bearer-token checks: API keys for scoring and model routes, admin keys for reload."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from .errors import ApiError
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def _matches(token: str, keys: list[str]) -> bool:
+    # compare against every key, so timing says nothing about which (or whether one) matched
+    ok = False
+    for k in keys:
+        ok |= hmac.compare_digest(token.encode(), k.encode())
+    return ok
+
+
+def check(request: Request, keys: list[str]) -> None:
+    if not keys:
+        return
+    token = _token(request)
+    if token is None:
+        raise ApiError(401, "unauthorized", "missing API key (Authorization: Bearer <key>)",
+                       {"WWW-Authenticate": "Bearer"})
+    if not _matches(token, keys):
+        raise ApiError(403, "forbidden", "invalid API key")
+
+
+def require_api_key(request: Request) -> None:
+    check(request, request.app.state.settings.api_key_list)
+
+
+def require_admin_key(request: Request) -> None:
+    s = request.app.state.settings
+    if s.admin_key_list:
+        check(request, s.admin_key_list)
+    elif s.api_key_list:
+        # keys are configured but no admin key: reload must not be open to every API caller
+        raise ApiError(403, "forbidden", "reload needs an admin key (REWARDGATE_ADMIN_KEYS)")
+
+
+def require_metrics_key(request: Request) -> None:
+    if request.app.state.settings.metrics_auth:
+        check(request, request.app.state.settings.api_key_list)

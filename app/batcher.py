@@ -1,0 +1,179 @@
+"""Dynamic micro-batching: many callers, one forward pass.
+
+``submit`` puts one job per item on a bounded queue and awaits their futures. One worker task
+cuts batches by a token budget and an item cap and runs each forward in a single worker thread,
+off the event loop. A lone caller never waits: when the worker is idle it starts at once, and
+work that arrives during a forward forms the next batch. Under load (the last batch held several
+items) the worker may wait up to ``max_wait_ms`` for the batch to fill as much as the last one.
+
+Each job carries the scorer (model version) chosen when its request arrived, and a batch only
+holds jobs of one scorer, so a response is scored by one version even across a hot reload.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from .errors import ApiError
+from .metrics import Metrics
+from .scorer import Scorer
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Job:
+    ids: list[int]
+    scorer: Scorer
+    future: asyncio.Future[float]
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+class Batcher:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.max_tokens = settings.max_batch_tokens
+        self.max_items = settings.max_batch_items
+        self.max_wait = settings.max_wait_ms / 1000
+        self.max_queue = settings.max_queue
+        self.timeout = settings.request_timeout_s
+        self.metrics = metrics
+        self.pending: deque[Job] = deque()
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="rewardgate-forward")
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._last_batch = 1
+        self.busy = False
+
+    # -- public -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="rewardgate-batcher")
+
+    async def stop(self, drain_timeout: float) -> None:
+        """Let queued work finish (up to ``drain_timeout``), then stop the worker."""
+        deadline = time.monotonic() + drain_timeout
+        while (self.pending or self.busy) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        for job in self.pending:
+            if not job.future.done():
+                job.future.set_exception(ApiError(503, "shutting_down", "the server is shutting down"))
+        self.pending.clear()
+        self.executor.shutdown(wait=True)
+
+    @property
+    def depth(self) -> int:
+        return len(self.pending)
+
+    async def submit(self, scorer: Scorer, seqs: list[list[int]]) -> list[float]:
+        if len(self.pending) + len(seqs) > self.max_queue:
+            raise ApiError(429, "queue_full", f"queue full ({len(self.pending)} items waiting); retry shortly",
+                           {"Retry-After": "1"})
+        loop = asyncio.get_running_loop()
+        jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
+        self.pending.extend(jobs)
+        self.metrics.queue_depth.set(len(self.pending))
+        self._wake.set()
+        try:
+            return await asyncio.wait_for(asyncio.gather(*(j.future for j in jobs)), self.timeout)
+        except TimeoutError:
+            raise ApiError(504, "timeout", f"not scored within {self.timeout:g}s") from None
+        finally:
+            # Caller gone, timed out or failed: whatever is still queued is dropped before compute.
+            for j in jobs:
+                if not j.future.done():
+                    j.future.cancel()
+
+    # -- worker -----------------------------------------------------------------------------
+    def _take(self) -> list[Job]:
+        while self.pending and self.pending[0].future.done():
+            self.pending.popleft()  # cancelled: its caller is gone
+        if not self.pending:
+            return []
+        scorer = self.pending[0].scorer
+        batch: list[Job] = []
+        lengths: list[int] = []
+        keep: deque[Job] = deque()
+        while self.pending:
+            job = self.pending.popleft()
+            if job.future.done():
+                continue
+            if job.scorer is not scorer or len(batch) >= self.max_items:
+                keep.append(job)
+                continue
+            if batch and scorer.cost([*lengths, len(job.ids)]) > self.max_tokens:
+                keep.append(job)
+                keep.extend(self.pending)
+                self.pending.clear()
+                break
+            batch.append(job)
+            lengths.append(len(job.ids))
+        self.pending = keep
+        return batch
+
+    async def _fill(self) -> None:
+        """Under load, give the batch up to ``max_wait`` to grow to the last batch's size."""
+        if self.max_wait <= 0 or self._last_batch <= 1:
+            return
+        deadline = time.perf_counter() + self.max_wait
+        while len(self.pending) < min(self._last_batch, self.max_items):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), left)
+            except TimeoutError:
+                return
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        m = self.metrics
+        while True:
+            if not self.pending:
+                self._wake.clear()
+                await self._wake.wait()
+            await self._fill()
+            batch = self._take()
+            m.queue_depth.set(len(self.pending))
+            if not batch:
+                continue
+            scorer = batch[0].scorer
+            seqs = [j.ids for j in batch]
+            now = time.perf_counter()
+            for j in batch:
+                m.queue_wait.observe(now - j.enqueued)
+            self.busy = True
+            try:
+                scores = await loop.run_in_executor(self.executor, scorer.forward, seqs)
+            except Exception as exc:
+                log.exception("forward pass of %d items failed", len(batch))
+                err = ApiError(500, "inference_failed", f"the forward pass failed: {type(exc).__name__}")
+                for j in batch:
+                    if not j.future.done():
+                        j.future.set_exception(err)
+                continue
+            finally:
+                self.busy = False
+            elapsed = time.perf_counter() - now
+            lengths = [len(s) for s in seqs]
+            m.inference.observe(elapsed)
+            m.batch_size.observe(len(batch))
+            m.batch_tokens.observe(sum(lengths))
+            m.real_tokens.inc(sum(lengths))
+            m.computed_tokens.inc(scorer.cost(lengths))
+            m.items.inc(len(batch))
+            self._last_batch = len(batch)
+            for j, s in zip(batch, scores, strict=True):
+                if not j.future.done():
+                    j.future.set_result(s)

@@ -1,0 +1,126 @@
+"""Which version is served, and switching versions without dropping a request.
+
+A reload loads and warms the new version beside the old one, then swaps one reference. Requests
+already queued keep the scorer they were given, so they finish on the old version; the old one
+is freed when the last of them is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import time
+from typing import Any
+
+from model_store import ModelStore, StoreError, check_name
+from model_store.loader import load_version
+
+from .errors import ApiError
+from .metrics import Metrics
+from .scorer import Scorer
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class ModelManager:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.store = ModelStore(settings.store)
+        self.scorer: Scorer | None = None
+        self.last_error: str | None = None
+        self._lock = asyncio.Lock()
+        self._watch_task: asyncio.Task[None] | None = None
+
+    def require(self) -> Scorer:
+        if self.scorer is None:
+            raise ApiError(503, "not_ready", f"no model loaded yet{': ' + self.last_error if self.last_error else ''}",
+                           {"Retry-After": "5"})
+        return self.scorer
+
+    def _load(self, version: str) -> Scorer:
+        s = self.settings
+        torch_threads = s.torch_threads
+        if torch_threads:
+            import torch
+
+            torch.set_num_threads(torch_threads)
+        loaded = load_version(self.store, s.model, version, device=s.device, dtype=s.dtype)
+        scorer = Scorer(loaded)
+        took = scorer.warmup()
+        log.info("warmed %s/%s in %.2fs", scorer.name, scorer.version, took)
+        return scorer
+
+    async def reload(self, version: str | None = None) -> dict[str, Any]:
+        """Load ``version`` (default: the pinned one, else ``current``) and swap it in. On any
+        failure the served version stays and the reason is raised as ``ApiError``."""
+        target = version or self.settings.version or "current"
+        if target != "current":
+            try:
+                check_name(target)
+            except StoreError as exc:
+                self.metrics.reloads.labels("refused").inc()
+                raise ApiError(422, "invalid_input", str(exc)) from None
+        async with self._lock:
+            t0 = time.perf_counter()
+            previous = self.scorer.version if self.scorer else None
+            try:
+                scorer = await asyncio.to_thread(self._load, target)
+            except StoreError as exc:
+                self.last_error = str(exc)
+                self.metrics.reloads.labels("failed").inc()
+                log.error("reload of %s refused: %s", target, exc)
+                raise ApiError(409, "reload_failed", f"{exc}; still serving {previous or 'nothing'}") from None
+            self.scorer = scorer  # the swap: one reference, atomic for the event loop
+            self.last_error = None
+            self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype)
+            self.metrics.ready.set(1)
+            self.metrics.reloads.labels("success").inc()
+            gc.collect()  # the old version's tensors go as soon as its last batch is done
+            return {"previous": previous, "version": scorer.version, "seconds": round(time.perf_counter() - t0, 3)}
+
+    def start_watch(self) -> None:
+        if self.settings.watch_interval_s > 0 and not self.settings.version:
+            self._watch_task = asyncio.create_task(self._watch(), name="rewardgate-store-watch")
+
+    async def stop_watch(self) -> None:
+        if self._watch_task:
+            self._watch_task.cancel()
+            try:
+                await self._watch_task
+            except asyncio.CancelledError:
+                pass
+
+    async def _watch(self) -> None:
+        failed: str | None = None
+        while True:
+            await asyncio.sleep(self.settings.watch_interval_s)
+            try:
+                current = self.store.current(self.settings.model)
+            except Exception:  # the store may be mid-write or unmounted: try next tick
+                continue
+            served = self.scorer.version if self.scorer else None
+            if current and current != served and current != failed:
+                try:
+                    await self.reload("current")
+                    failed = None
+                except ApiError:
+                    failed = current  # do not retry a broken version every tick
+
+    def versions(self) -> dict[str, Any]:
+        name = self.settings.model
+        current = self.store.current(name)
+        served = self.scorer.version if self.scorer else None
+        out = []
+        for vid in reversed(self.store.list_versions(name)):
+            try:
+                m = self.store.resolve(name, vid).manifest
+            except StoreError as exc:
+                out.append({"version": vid, "error": str(exc)})
+                continue
+            out.append({"version": vid, "created_at": m.get("created_at"), "base_model": m.get("base_model"),
+                        "metrics": m.get("metrics"), "threshold": (m.get("threshold") or {}).get("value"),
+                        "current": vid == current, "served": vid == served})
+        return {"name": name, "current": current, "served": served, "versions": out}

@@ -1,0 +1,58 @@
+"""A served model version: tokenization, the forward pass, and its threshold."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import torch
+
+from model_store import encode
+from model_store.loader import LoadedModel
+
+log = logging.getLogger(__name__)
+
+
+class Scorer:
+    """Everything needed to score with one version. Immutable once built: a reload builds a new
+    one and swaps the reference, so in-flight work keeps the version it started with."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self.name = loaded.name
+        self.version = loaded.id
+        self.device = str(loaded.device)
+        self.dtype = str(loaded.dtype).removeprefix("torch.")
+        self.packed = loaded.model.packed
+        threshold = (loaded.manifest.get("threshold") or {}).get("value")
+        self.manifest_threshold = float(threshold) if threshold is not None else 0.0
+        self.ref = {"name": self.name, "version": self.version}
+
+    def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
+        return encode(self.loaded.spec, self.loaded.tokenizer, items)
+
+    def cost(self, lengths: list[int]) -> int:
+        """Tokens a batch computes: real tokens when packed, padded width x count otherwise."""
+        if not lengths:
+            return 0
+        return sum(lengths) if self.packed else max(lengths) * len(lengths)
+
+    @torch.inference_mode()
+    def forward(self, seqs: list[list[int]]) -> list[float]:
+        return self.loaded.model(seqs).tolist()
+
+    def warmup(self) -> float:
+        t0 = time.perf_counter()
+        seqs = self.encode([("warm-up prompt", "warm-up response " * 8)] * 2)
+        for _ in range(2):
+            self.forward(seqs)
+        if self.loaded.device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    def info(self) -> dict[str, Any]:
+        m = self.loaded.manifest
+        return {"name": self.name, "version": self.version, "device": self.device, "dtype": self.dtype,
+                "threshold": self.manifest_threshold, "base_model": m.get("base_model"),
+                "metrics": m.get("metrics"), "created_at": m.get("created_at")}
