@@ -34,9 +34,15 @@ def main() -> None:
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
-    config = uvicorn.Config(app, host=args.host, port=args.port, workers=1, log_level=settings.log_level,
-                            timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
-                            access_log=False)  # access logs are metrics' job; no user text in logs
+    config = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
+        access_log=False,
+    )  # access logs are metrics' job; no user text in logs
     DrainingServer(config, app).run()
 
 

@@ -30,8 +30,9 @@ def check(request: Request, keys: list[str]) -> None:
         return
     token = _token(request)
     if token is None:
-        raise ApiError(401, "unauthorized", "missing API key (Authorization: Bearer <key>)",
-                       {"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401, "unauthorized", "missing API key (Authorization: Bearer <key>)", {"WWW-Authenticate": "Bearer"}
+        )
     if not _matches(token, keys):
         raise ApiError(403, "forbidden", "invalid API key")
 

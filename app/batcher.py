@@ -77,8 +77,12 @@ class Batcher:
 
     async def submit(self, scorer: Scorer, seqs: list[list[int]]) -> list[float]:
         if len(self.pending) + len(seqs) > self.max_queue:
-            raise ApiError(429, "queue_full", f"queue full ({len(self.pending)} items waiting); retry shortly",
-                           {"Retry-After": "1"})
+            raise ApiError(
+                429,
+                "queue_full",
+                f"queue full ({len(self.pending)} items waiting); retry shortly",
+                {"Retry-After": "1"},
+            )
         loop = asyncio.get_running_loop()
         jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
         self.pending.extend(jobs)

@@ -63,12 +63,22 @@ def _raise_for(resp: httpx.Response) -> None:
 
 def _degraded(items: Sequence[Item], fail_open: bool, error: str) -> GateDecision:
     d = "allow" if fail_open else "block"
-    return GateDecision([{"score": None, "allowed": fail_open, "decision": d} for _ in items], degraded=True, error=error)
+    return GateDecision(
+        [{"score": None, "allowed": fail_open, "decision": d} for _ in items], degraded=True, error=error
+    )
 
 
 class _Base:
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 5.0, retries: int = 3,
-                 backoff: float = 0.1, max_delay: float = 2.0, fail_open: bool = False) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        timeout: float = 5.0,
+        retries: int = 3,
+        backoff: float = 0.1,
+        max_delay: float = 2.0,
+        fail_open: bool = False,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout, self.retries, self.backoff, self.max_delay = timeout, retries, backoff, max_delay

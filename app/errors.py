@@ -18,9 +18,19 @@ def error_response(status: int, type: str, message: str, headers: dict[str, str]
     return JSONResponse({"error": {"type": type, "message": message}}, status_code=status, headers=headers)
 
 
-_STATUS_TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
-                 422: "invalid_input", 429: "queue_full", 503: "not_ready", 504: "timeout"}
+_STATUS_TYPES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "queue_full",
+    503: "not_ready",
+    504: "timeout",
+}
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -43,8 +53,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _STATUS_TYPES.get(exc.status_code, "error"), str(exc.detail),
-                              dict(exc.headers or {}))
+        return error_response(
+            exc.status_code, _STATUS_TYPES.get(exc.status_code, "error"), str(exc.detail), dict(exc.headers or {})
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

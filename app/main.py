@@ -45,8 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await models.stop_watch()
             await batcher.stop(settings.drain_timeout_s)
 
-    app = FastAPI(title="rewardgate", version="0.1.0", lifespan=lifespan,
-                  description="Score LLM responses with a reward model distilled from human rankings, and gate them.")
+    app = FastAPI(
+        title="rewardgate",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Score LLM responses with a reward model distilled from human rankings, and gate them.",
+    )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.draining = False

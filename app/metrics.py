@@ -14,19 +14,34 @@ class Metrics:
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
         p = "rewardgate_"
-        self.requests = Counter(p + "requests_total", "HTTP requests by route and status", ["route", "status"], registry=r)
-        self.latency = Histogram(p + "request_latency_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS, registry=r)
-        self.queue_wait = Histogram(p + "queue_wait_seconds", "time an item waits before its forward starts", buckets=LATENCY_BUCKETS, registry=r)
-        self.inference = Histogram(p + "inference_seconds", "forward pass time per batch", buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            p + "requests_total", "HTTP requests by route and status", ["route", "status"], registry=r
+        )
+        self.latency = Histogram(
+            p + "request_latency_seconds", "HTTP request latency", ["route"], buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.queue_wait = Histogram(
+            p + "queue_wait_seconds",
+            "time an item waits before its forward starts",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.inference = Histogram(
+            p + "inference_seconds", "forward pass time per batch", buckets=LATENCY_BUCKETS, registry=r
+        )
         self.batch_size = Histogram(p + "batch_size", "items per forward pass", buckets=SIZE_BUCKETS, registry=r)
-        self.batch_tokens = Histogram(p + "batch_tokens", "real tokens per forward pass", buckets=TOKEN_BUCKETS, registry=r)
+        self.batch_tokens = Histogram(
+            p + "batch_tokens", "real tokens per forward pass", buckets=TOKEN_BUCKETS, registry=r
+        )
         self.real_tokens = Counter(p + "real_tokens_total", "tokens of the items themselves", registry=r)
         self.computed_tokens = Counter(p + "computed_tokens_total", "tokens computed, padding included", registry=r)
         self.queue_depth = Gauge(p + "queue_depth", "items waiting for a forward pass", registry=r)
         self.items = Counter(p + "items_scored_total", "items scored", registry=r)
         self.decisions = Counter(p + "gate_decisions_total", "gate decisions", ["decision"], registry=r)
         self.scores = Histogram(p + "score", "distribution of raw scores", buckets=SCORE_BUCKETS, registry=r)
-        self.model_info = Gauge(p + "model_info", "the model being served (value 1)", ["name", "version", "device", "dtype"], registry=r)
+        self.model_info = Gauge(
+            p + "model_info", "the model being served (value 1)", ["name", "version", "device", "dtype"], registry=r
+        )
         self.reloads = Counter(p + "reloads_total", "model reloads by result", ["result"], registry=r)
         self.ready = Gauge(p + "ready", "1 when a model is loaded and warmed", registry=r)
 

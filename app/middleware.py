@@ -16,8 +16,13 @@ ROUTES = {"/score", "/gate", "/healthz", "/readyz", "/metrics", "/v1/models", "/
 
 async def _send_error(send: Send, status: int, type: str, message: str) -> None:
     body = json.dumps({"error": {"type": type, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

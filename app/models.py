@@ -36,8 +36,12 @@ class ModelManager:
 
     def require(self) -> Scorer:
         if self.scorer is None:
-            raise ApiError(503, "not_ready", f"no model loaded yet{': ' + self.last_error if self.last_error else ''}",
-                           {"Retry-After": "5"})
+            raise ApiError(
+                503,
+                "not_ready",
+                f"no model loaded yet{': ' + self.last_error if self.last_error else ''}",
+                {"Retry-After": "5"},
+            )
         return self.scorer
 
     def _load(self, version: str) -> Scorer:
@@ -113,14 +117,22 @@ class ModelManager:
         name = self.settings.model
         current = self.store.current(name)
         served = self.scorer.version if self.scorer else None
-        out = []
+        out: list[dict[str, Any]] = []
         for vid in reversed(self.store.list_versions(name)):
             try:
                 m = self.store.resolve(name, vid).manifest
             except StoreError as exc:
                 out.append({"version": vid, "error": str(exc)})
                 continue
-            out.append({"version": vid, "created_at": m.get("created_at"), "base_model": m.get("base_model"),
-                        "metrics": m.get("metrics"), "threshold": (m.get("threshold") or {}).get("value"),
-                        "current": vid == current, "served": vid == served})
+            out.append(
+                {
+                    "version": vid,
+                    "created_at": m.get("created_at"),
+                    "base_model": m.get("base_model"),
+                    "metrics": m.get("metrics"),
+                    "threshold": (m.get("threshold") or {}).get("value"),
+                    "current": vid == current,
+                    "served": vid == served,
+                }
+            )
         return {"name": name, "current": current, "served": served, "versions": out}

@@ -23,9 +23,15 @@ router = APIRouter()
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": desc}
-    for code, desc in [(401, "missing API key"), (403, "wrong API key"), (413, "too many items or body too large"),
-                       (422, "invalid input"), (429, "queue full (see Retry-After)"), (503, "no model ready"),
-                       (504, "timed out in queue")]
+    for code, desc in [
+        (401, "missing API key"),
+        (403, "wrong API key"),
+        (413, "too many items or body too large"),
+        (422, "invalid input"),
+        (429, "queue full (see Retry-After)"),
+        (503, "no model ready"),
+        (504, "timed out in queue"),
+    ]
 }
 INLINE_TOKENIZE_CHARS = 4096  # below this, a thread hop costs more than tokenizing in place
 
@@ -93,15 +99,25 @@ async def _score(request: Request, body: ScoreRequest) -> tuple[Scorer, list[flo
     return scorer, scores
 
 
-@router.post("/score", response_model=ScoreResponse, responses=ERRORS, dependencies=[Depends(require_api_key)],
-             summary="Raw rewards for items, in order")
+@router.post(
+    "/score",
+    response_model=ScoreResponse,
+    responses=ERRORS,
+    dependencies=[Depends(require_api_key)],
+    summary="Raw rewards for items, in order",
+)
 async def score(request: Request, body: ScoreRequest) -> JSONResponse:
     scorer, scores = await _score(request, body)
     return JSONResponse({"model": scorer.ref, "results": [{"score": s} for s in scores]})
 
 
-@router.post("/gate", response_model=GateResponse, responses=ERRORS, dependencies=[Depends(require_api_key)],
-             summary="Allow or block each item against a threshold")
+@router.post(
+    "/gate",
+    response_model=GateResponse,
+    responses=ERRORS,
+    dependencies=[Depends(require_api_key)],
+    summary="Allow or block each item against a threshold",
+)
 async def gate(request: Request, body: GateRequest, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
     scorer, scores = await _score(request, body)
     if body.threshold is not None:
@@ -128,7 +144,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="A model is loaded and warmed (200), else 503", responses={503: {"model": ErrorResponse}})
+@router.get(
+    "/readyz", summary="A model is loaded and warmed (200), else 503", responses={503: {"model": ErrorResponse}}
+)
 async def readyz(request: Request, models: ModelsDep) -> JSONResponse:
     if request.app.state.draining:
         raise ApiError(503, "not_ready", "shutting down")
@@ -147,7 +165,11 @@ async def list_models(models: ModelsDep) -> dict[str, Any]:
     return await asyncio.to_thread(models.versions)
 
 
-@router.post("/admin/reload", summary="Switch to `current` or a named version without dropping requests",
-             dependencies=[Depends(require_admin_key)], responses={409: {"model": ErrorResponse}})
+@router.post(
+    "/admin/reload",
+    summary="Switch to `current` or a named version without dropping requests",
+    dependencies=[Depends(require_admin_key)],
+    responses={409: {"model": ErrorResponse}},
+)
 async def reload(models: ModelsDep, body: Annotated[ReloadRequest | None, Body()] = None) -> dict[str, Any]:
     return await models.reload(body.version if body else None)

@@ -19,19 +19,36 @@ class Item(BaseModel):
 class ScoreRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"items": [
-            {"prompt": "Where is my order #12345?", "response": "Hi Sam, it is out for delivery and arrives tomorrow."},
-            "Stop emailing us about this.",
-        ]}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "prompt": "Where is my order #12345?",
+                            "response": "Hi Sam, it is out for delivery and arrives tomorrow.",
+                        },
+                        "Stop emailing us about this.",
+                    ]
+                }
+            ]
+        },
     )
-    items: list[Item | NonEmpty] = Field(min_length=1, description="items to score; a bare string is a response without a prompt")
+    items: list[Item | NonEmpty] = Field(
+        min_length=1, description="items to score; a bare string is a response without a prompt"
+    )
 
 
 class GateRequest(ScoreRequest):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"items": [{"prompt": "I forgot my password.", "response": "Figure it out yourself."}],
-                                         "threshold": 0.0}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [{"prompt": "I forgot my password.", "response": "Figure it out yourself."}],
+                    "threshold": 0.0,
+                }
+            ]
+        },
     )
     threshold: float | None = Field(None, description="overrides the configured and the calibrated threshold")
 

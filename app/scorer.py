@@ -53,6 +53,13 @@ class Scorer:
 
     def info(self) -> dict[str, Any]:
         m = self.loaded.manifest
-        return {"name": self.name, "version": self.version, "device": self.device, "dtype": self.dtype,
-                "threshold": self.manifest_threshold, "base_model": m.get("base_model"),
-                "metrics": m.get("metrics"), "created_at": m.get("created_at")}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "device": self.device,
+            "dtype": self.dtype,
+            "threshold": self.manifest_threshold,
+            "base_model": m.get("base_model"),
+            "metrics": m.get("metrics"),
+            "created_at": m.get("created_at"),
+        }

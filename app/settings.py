@@ -22,16 +22,23 @@ class Settings(BaseSettings):
     threshold: float | None = Field(None, description="gate threshold; overrides the manifest's calibrated one")
     max_batch_tokens: int = Field(16384, ge=16, description="real-token budget of one forward pass")
     max_batch_items: int = Field(256, ge=1, description="items per forward pass at most (1 disables batching)")
-    max_wait_ms: float = Field(2.0, ge=0, description="under load, how long a batch may wait to fill; a lone caller never waits")
+    max_wait_ms: float = Field(
+        2.0, ge=0, description="under load, how long a batch may wait to fill; a lone caller never waits"
+    )
     max_queue: int = Field(4096, ge=1, description="items waiting at most; beyond it new work gets 429")
     request_timeout_s: float = Field(30.0, gt=0, description="an item waiting longer gets 504")
     max_items: int = Field(64, ge=1, description="items per request at most (413 beyond)")
     max_body_bytes: int = Field(2_000_000, ge=1024, description="request body size at most (413 beyond)")
     max_chars: int = Field(32_000, ge=1, description="characters per prompt or response at most (422 beyond)")
     api_keys: str = Field("", description="comma-separated bearer keys for /score, /gate, /v1/models (empty: open)")
-    admin_keys: str = Field("", description="comma-separated bearer keys for /admin/reload (empty: reload disabled unless api_keys is also empty)")
+    admin_keys: str = Field(
+        "",
+        description="comma-separated bearer keys for /admin/reload (empty: reload disabled unless api_keys is also empty)",
+    )
     metrics_auth: bool = Field(False, description="require an API key on /metrics")
-    watch_interval_s: float = Field(0.0, ge=0, description="poll `current` and reload on change every N seconds (0: off)")
+    watch_interval_s: float = Field(
+        0.0, ge=0, description="poll `current` and reload on change every N seconds (0: off)"
+    )
     torch_threads: int = Field(0, ge=0, description="torch CPU threads (0: all cores)")
     drain_timeout_s: float = Field(20.0, ge=0, description="on shutdown, how long in-flight work may take to finish")
     log_level: str = Field("info", description="logging level")

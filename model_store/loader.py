@@ -50,8 +50,14 @@ def pick_device(device: str = "auto", dtype: str = "auto") -> tuple[torch.device
     if dtype == "auto":
         dt = torch.bfloat16 if dev.type == "cuda" else torch.float32
     else:
-        names = {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16,
-                 "bf16": torch.bfloat16, "float16": torch.float16, "fp16": torch.float16}
+        names = {
+            "float32": torch.float32,
+            "fp32": torch.float32,
+            "bfloat16": torch.bfloat16,
+            "bf16": torch.bfloat16,
+            "float16": torch.float16,
+            "fp16": torch.float16,
+        }
         if dtype not in names:
             raise StoreError(f"unknown dtype {dtype!r}: use auto, float32, bfloat16 or float16")
         dt = names[dtype]

@@ -12,6 +12,7 @@ scored alone (tests check it).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,10 +23,12 @@ class PackedRewardModel(nn.Module):
     """Wraps a ``*ForSequenceClassification`` model with ``num_labels=1``: ``forward(seqs)``
     returns one scalar reward per token sequence."""
 
+    model: Any  # a transformers model; its submodules are reached by name
+
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
-        config = model.config  # type: ignore[attr-defined]
+        config: Any = model.config
         self.packed = config.model_type == "opt"
         self.pad_id = config.pad_token_id if config.pad_token_id is not None else 0
         self._fused: list[tuple[torch.Tensor, torch.Tensor | None]] | None = None
@@ -40,8 +43,9 @@ class PackedRewardModel(nn.Module):
             return
         fused = []
         with torch.no_grad():
-            for layer in self.model.model.decoder.layers:  # type: ignore[union-attr]
-                a = layer.self_attn
+            layers: Any = self.model.model.decoder.layers
+            for layer in layers:
+                a: Any = layer.self_attn
                 w = torch.cat([a.q_proj.weight * a.scaling, a.k_proj.weight, a.v_proj.weight])
                 b = None
                 if a.q_proj.bias is not None:
@@ -70,7 +74,7 @@ class PackedRewardModel(nn.Module):
 
     # -- OPT, padding-free ---------------------------------------------------------------
     def _opt_packed(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
-        dec = self.model.model.decoder  # type: ignore[union-attr]
+        dec: Any = self.model.model.decoder
         dev = self.device
         lengths = [len(s) for s in seqs]
         flat = torch.tensor([t for s in seqs for t in s], dtype=torch.long)
@@ -91,16 +95,17 @@ class PackedRewardModel(nn.Module):
             h = dec.final_layer_norm(h)
         if dec.project_out is not None:
             h = dec.project_out(h)
-        return self.model.score(h)[:, 0].float()  # type: ignore[operator]
+        score: Any = self.model.score
+        return score(h)[:, 0].float()
 
     def _opt_layer(
         self,
-        layer: nn.Module,
+        layer: Any,
         h: torch.Tensor,
         lengths: list[int],
         fused: tuple[torch.Tensor, torch.Tensor | None] | None,
     ) -> torch.Tensor:
-        attn = layer.self_attn
+        attn: Any = layer.self_attn
         pre = layer.do_layer_norm_before
         train = self.training
         residual = h

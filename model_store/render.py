@@ -64,9 +64,7 @@ def prefix_ids_of(tokenizer: Tokenizer) -> tuple[int, ...]:
     return tuple(tokenizer("", add_special_tokens=True)["input_ids"])
 
 
-def encode(
-    spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]
-) -> list[list[int]]:
+def encode(spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]) -> list[list[int]]:
     """Token ids for each (prompt, response), truncated to ``spec.max_length``."""
     texts = [render(spec, p, r) for p, r in items]
     ids = tokenizer(texts, add_special_tokens=False)["input_ids"]

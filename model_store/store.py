@@ -116,9 +116,7 @@ class ModelStore:
         vdir = self.model_dir(name) / "versions"
         if not vdir.is_dir():
             return []
-        return sorted(
-            p.name for p in vdir.iterdir() if _NAME_RE.match(p.name) and (p / MANIFEST).is_file()
-        )
+        return sorted(p.name for p in vdir.iterdir() if _NAME_RE.match(p.name) and (p / MANIFEST).is_file())
 
     def current(self, name: str) -> str | None:
         path = self.model_dir(name) / "current"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 
 def opt(default: Any, help: str) -> Any:
@@ -21,7 +22,9 @@ def opt(default: Any, help: str) -> Any:
 @dataclass
 class TrainConfig:
     # data
-    data: list[str] = opt([], "data files (JSONL, CSV, Parquet) or Hugging Face dataset ids; empty: the embedded customer-support set")
+    data: list[str] = opt(
+        [], "data files (JSONL, CSV, Parquet) or Hugging Face dataset ids; empty: the embedded customer-support set"
+    )
     format: str = opt("auto", "auto | pairs | rankings | labelled: the row format (auto: detected per row)")
     val_fraction: float = opt(0.1, "share of prompts held out for evaluation (split by prompt)")
     max_pairs: int = opt(0, "use at most this many training pairs (0: all)")
@@ -29,7 +32,9 @@ class TrainConfig:
     # model
     name: str = opt("default", "model name in the store")
     store: str = opt("", "store root (default: REWARDGATE_STORE or model_store/models)")
-    base_model: str = opt("scratch", "'scratch' (small OPT + locally trained tokenizer) or a Hugging Face id such as facebook/opt-1.3b")
+    base_model: str = opt(
+        "scratch", "'scratch' (small OPT + locally trained tokenizer) or a Hugging Face id such as facebook/opt-1.3b"
+    )
     vocab_size: int = opt(8000, "scratch: byte-level BPE vocabulary size")
     hidden_size: int = opt(256, "scratch: hidden width")
     num_layers: int = opt(4, "scratch: decoder layers")

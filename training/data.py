@@ -126,10 +126,7 @@ def fingerprint(sources: list[str]) -> dict[str, Any]:
     total = hashlib.sha256()
     for s in sources:
         p = Path(s)
-        if p.is_file():
-            h = hashlib.sha256(p.read_bytes()).hexdigest()
-        else:
-            h = "hub:" + s
+        h = hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "hub:" + s
         files[s] = h
         total.update(f"{s}={h}\n".encode())
     return {"files": files, "sha256": total.hexdigest()}
@@ -260,7 +257,8 @@ def load_pairs(sources: list[str], fmt: str = "auto", seed: int = 0) -> list[Pai
 def split(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
     """Deterministic split by prompt (pairs without one are keyed by their texts), so one
     prompt's pairs never straddle train and validation."""
-    train, val = [], []
+    train: list[Pair] = []
+    val: list[Pair] = []
     for p in pairs:
         key = p.prompt if p.prompt is not None else p.chosen + "\x00" + p.rejected
         h = int.from_bytes(hashlib.sha256(f"{seed}:{key}".encode()).digest()[:8], "big") / 2**64

@@ -61,7 +61,7 @@ def roc_auc(pos: np.ndarray, neg: np.ndarray) -> float:
 def pair_metrics(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
     scores = np.concatenate([chosen, rejected])
     return {
-        "pairs": int(len(chosen)),
+        "pairs": len(chosen),
         "accuracy": float(np.mean(chosen > rejected)) if len(chosen) else float("nan"),
         "mean_margin": float(np.mean(chosen - rejected)) if len(chosen) else float("nan"),
         "roc_auc": roc_auc(chosen, rejected),
@@ -78,8 +78,12 @@ def calibrate_threshold(
     scores = np.concatenate([chosen, rejected])
     if method == "block_rate":
         t = float(np.quantile(scores, target_block_rate))
-        return {"value": t, "method": "block_rate", "target_block_rate": target_block_rate,
-                "block_rate": float(np.mean(scores < t))}
+        return {
+            "value": t,
+            "method": "block_rate",
+            "target_block_rate": target_block_rate,
+            "block_rate": float(np.mean(scores < t)),
+        }
     cands = np.unique(scores)
     best_t, best_j = float(cands[0]), -1.0
     for t in cands:
@@ -89,10 +93,14 @@ def calibrate_threshold(
     # midpoint to the next lower score: robust to the exact held-out values
     lower = scores[scores < best_t]
     value = (best_t + float(lower.max())) / 2 if len(lower) else best_t
-    return {"value": value, "method": "youden", "youden_j": best_j,
-            "allow_rate_chosen": float(np.mean(chosen >= value)),
-            "block_rate_rejected": float(np.mean(rejected < value)),
-            "block_rate": float(np.mean(scores < value))}
+    return {
+        "value": value,
+        "method": "youden",
+        "youden_j": best_j,
+        "allow_rate_chosen": float(np.mean(chosen >= value)),
+        "block_rate_rejected": float(np.mean(rejected < value)),
+        "block_rate": float(np.mean(scores < value)),
+    }
 
 
 def report(name: str, version: str, metrics: dict[str, Any], threshold: dict[str, Any], train: dict[str, Any]) -> str:

@@ -24,8 +24,9 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
     from transformers import PreTrainedTokenizerFast
 
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2,
-                            special_tokens=list(SPECIALS.values()), show_progress=False)
+    bpe.train_from_iterator(
+        texts, vocab_size=vocab_size, min_frequency=2, special_tokens=list(SPECIALS.values()), show_progress=False
+    )
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **SPECIALS)
     tok.padding_side = "right"
     return tok
@@ -34,7 +35,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
 def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
     from transformers import OPTConfig, OPTForSequenceClassification
 
-    config = OPTConfig(
+    config = OPTConfig(  # type: ignore[call-arg]
         vocab_size=len(tokenizer),
         hidden_size=cfg.hidden_size,
         word_embed_proj_dim=cfg.hidden_size,

@@ -51,7 +51,9 @@ def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Rand
     return batches
 
 
-def bt_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+def bt_loss(
+    r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin: torch.Tensor, weight: torch.Tensor
+) -> torch.Tensor:
     """Bradley-Terry: -log sigmoid(r_c - r_r - margin), weighted by labeller agreement."""
     per_pair = -F.logsigmoid(r_chosen - r_rejected - margin)
     return (per_pair * weight).sum() / weight.sum()
@@ -79,7 +81,6 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     main = rank == 0
     use_bf16 = cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and cuda and torch.cuda.is_bf16_supported())
     torch.manual_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
 
     # -- data ------------------------------------------------------------------------------
     sources = list(cfg.data)
@@ -89,7 +90,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         sources = [str(default_data.write(Path(tmpdir.name) / "default.jsonl", cfg.default_prompts, cfg.seed))]
         log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
     pairs = load_pairs(sources, cfg.format, cfg.seed)
-    data_fp = fingerprint(cfg.data) if cfg.data else {"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"}
+    data_fp = (
+        fingerprint(cfg.data) if cfg.data else {"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"}
+    )
     train_pairs, val_pairs = split(pairs, cfg.val_fraction, cfg.seed)
     if cfg.max_pairs:
         train_pairs = train_pairs[: cfg.max_pairs]
@@ -99,9 +102,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
     # -- model and tokenizer --------------------------------------------------------------
     texts = (t for p in train_pairs for t in ((p.prompt or ""), p.chosen, p.rejected))
+    hf_model: Any
     hf_model, tokenizer = build(cfg, texts)
-    spec = InputSpec(template=cfg.template, template_no_prompt=cfg.template_no_prompt,
-                     max_length=cfg.max_length, truncation_side="left", prefix_ids=prefix_ids_of(tokenizer))
+    spec = InputSpec(
+        template=cfg.template,
+        template_no_prompt=cfg.template_no_prompt,
+        max_length=cfg.max_length,
+        truncation_side="left",
+        prefix_ids=prefix_ids_of(tokenizer),
+    )
     model = PackedRewardModel(hf_model).to(device).train()
     train_c, train_r = encode_pairs(spec, tokenizer, train_pairs)
     val_c, val_r = encode_pairs(spec, tokenizer, val_pairs)
@@ -114,13 +123,19 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     steps_per_epoch = max(1, len(train_pairs) // (cfg.batch_size * world * cfg.grad_accum))
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     warmup = int(total_steps * cfg.warmup_ratio)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for n, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in n else decay).append(p)
-    optim = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                               {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, fused=cuda)
+    optim = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        fused=cuda,
+    )
     sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
+        optim,
+        lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup)),
+    )
 
     step, seen, tokens, t0 = 0, 0, 0, time.perf_counter()
     run_loss, run_acc, run_n = 0.0, 0.0, 0
@@ -152,17 +167,30 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             step += 1
             elapsed = time.perf_counter() - t0
             if main and (step % cfg.log_every == 0 or step == total_steps):
-                log.info("step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s",
-                         step, total_steps, run_loss / run_n, run_acc / run_n, sched.get_last_lr()[0],
-                         seen * world / elapsed, tokens * world / elapsed)
+                log.info(
+                    "step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s",
+                    step,
+                    total_steps,
+                    run_loss / run_n,
+                    run_acc / run_n,
+                    sched.get_last_lr()[0],
+                    seen * world / elapsed,
+                    tokens * world / elapsed,
+                )
                 run_loss, run_acc, run_n = 0.0, 0.0, 0
             if step >= total_steps or (cfg.time_limit_s and elapsed >= cfg.time_limit_s):
                 done = True
                 break
         epoch += 1
     train_s = time.perf_counter() - t0
-    train_stats = {"steps": step, "pairs_seen": seen * world, "tokens_seen": tokens * world,
-                   "seconds": train_s, "pairs_per_s": seen * world / train_s, "world_size": world}
+    train_stats = {
+        "steps": step,
+        "pairs_seen": seen * world,
+        "tokens_seen": tokens * world,
+        "seconds": train_s,
+        "pairs_per_s": seen * world / train_s,
+        "world_size": world,
+    }
     if world > 1:
         dist.barrier()
 
@@ -187,8 +215,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             "threshold": threshold,
             "quality_gate": {"min_accuracy": cfg.min_accuracy, "passed": passed},
             "train": train_stats,
-            "environment": {"python": platform.python_version(), "torch": torch.__version__,
-                            "device": str(device)},
+            "environment": {"python": platform.python_version(), "torch": torch.__version__, "device": str(device)},
         }
 
         def write(d: Path) -> None:
@@ -199,12 +226,19 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         version = store.publish(cfg.name, write, manifest, make_current=passed and cfg.promote)
         text = report(cfg.name, version.id, metrics, threshold, train_stats)
         log.info("\n%s", text)
-        result.update(version=version.id, path=str(version.path), metrics=metrics, threshold=threshold,
-                      promoted=passed and cfg.promote, report=text)
+        result.update(
+            version=version.id,
+            path=str(version.path),
+            metrics=metrics,
+            threshold=threshold,
+            promoted=passed and cfg.promote,
+            report=text,
+        )
         if not passed:
             raise QualityGateFailed(
                 f"held-out accuracy {metrics['accuracy']:.3f} < min_accuracy {cfg.min_accuracy}: "
-                f"version {version.id} published but `current` not moved")
+                f"version {version.id} published but `current` not moved"
+            )
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
@@ -214,8 +248,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         cfg = TrainConfig.from_args(argv)
         train(cfg)

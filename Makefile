@@ -1,0 +1,64 @@
+# rewardgate: `make run` (install, train the default model if the store is empty, serve) and
+# `make test` (install, run the suite) are the two commands a new user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# CPU build by default; set TORCH_SPEC="torch" (or a CUDA index) on a GPU machine.
+TORCH_SPEC ?= torch==2.13.0
+CONFIG ?= training/configs/default.toml
+ARGS ?=
+STORE := $(or $(REWARDGATE_STORE),model_store/models)
+MODEL := $(or $(REWARDGATE_MODEL),default)
+
+.PHONY: install run serve train eval test lint bench bench-quick soak docker clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, so nothing below can pull a multi-GB CUDA build in its place
+	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e ".[train,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	@if [ ! -f "$(STORE)/$(MODEL)/current" ]; then \
+	  echo "no model in $(STORE): training the default model first (a few minutes on 2 cores)"; \
+	  $(PY) -m training --config $(CONFIG) $(ARGS); \
+	fi
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m app
+
+serve: install
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m app
+
+train: install
+	$(PY) -m training --config $(CONFIG) $(ARGS)
+
+eval: install
+	$(PY) -m training.eval $(ARGS)
+
+test: install
+	$(PY) -m pytest -q $(ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+bench: install
+	$(PY) -m bench $(ARGS)
+
+bench-quick: install
+	$(PY) -m bench --quick $(ARGS)
+
+soak: install
+	$(PY) -m bench.soak $(ARGS)
+
+docker:
+	docker build -t rewardgate:latest .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,30 @@
+from model_store import InputSpec, encode, render
+from training.model import train_tokenizer
+
+
+def test_render_templates_and_braces() -> None:
+    spec = InputSpec(template="Q: {prompt}\nA: {response}")
+    assert render(spec, "hi {response}", "yo {prompt}") == "Q: hi {response}\nA: yo {prompt}"
+    assert render(spec, None, "alone") == "alone"
+    assert render(spec, "", "alone") == "alone"
+
+
+def test_truncation_cuts_prompt_from_left_keeps_response() -> None:
+    tok = train_tokenizer(["alpha beta gamma delta epsilon"] * 20, vocab_size=300)
+    spec = InputSpec(max_length=12, prefix_ids=(tok.bos_token_id,))
+    prompt = " ".join(["alpha"] * 50)
+    response = "gamma delta epsilon"
+    (ids,) = encode(spec, tok, [(prompt, response)])
+    assert len(ids) == 12
+    assert ids[0] == tok.bos_token_id
+    assert tok.decode(ids[1:]).endswith(response)
+    (short,) = encode(spec, tok, [(None, response)])
+    assert tok.decode(short[1:]) == response
+
+
+def test_right_truncation_keeps_start() -> None:
+    tok = train_tokenizer(["one two three four five six"] * 20, vocab_size=300)
+    spec = InputSpec(max_length=3, truncation_side="right")
+    (ids,) = encode(spec, tok, [(None, "one two three four five six")])
+    assert len(ids) == 3
+    assert tok.decode(ids).startswith("one")
