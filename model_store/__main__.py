@@ -1,9 +1,9 @@
 """``python -m model_store``: list, verify, promote and roll back versions.
 
-    python -m model_store list [--name default]
-    python -m model_store verify [VERSION]
-    python -m model_store promote VERSION
-    python -m model_store rollback
+python -m model_store list [--name default]
+python -m model_store verify [VERSION]
+python -m model_store promote VERSION
+python -m model_store rollback
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``python -m training.eval``: score a stored version on preference data and print the metrics.
 
-    python -m training.eval --data pairs.jsonl [--version current] [--name default]
+python -m training.eval --data pairs.jsonl [--version current] [--name default]
 """
 
 from __future__ import annotations
