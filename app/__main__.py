@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
+import threading
 from typing import Any
 
 import uvicorn
@@ -22,8 +24,19 @@ class DrainingServer(uvicorn.Server):
         self._app = app
 
     def handle_exit(self, sig: int, frame: Any) -> None:
+        if self._app.state.draining:  # a second signal: stop now
+            super().handle_exit(sig, frame)
+            return
         self._app.state.draining = True
-        super().handle_exit(sig, frame)
+        grace = self._app.state.settings.shutdown_grace_s
+        logging.getLogger("rewardgate").info("draining: /readyz is 503; stopping in %.1fs", grace)
+        if grace > 0:
+            # keep accepting briefly so load balancers see /readyz 503 and stop routing here
+            timer = threading.Timer(grace, super().handle_exit, (sig, frame))
+            timer.daemon = True
+            timer.start()
+        else:
+            super().handle_exit(sig, frame)
 
 
 def main() -> None:
@@ -43,6 +56,11 @@ def main() -> None:
         timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
         access_log=False,
     )  # access logs are metrics' job; no user text in logs
+    # uvicorn re-raises the signal it caught once it has shut down; with the default handler in
+    # place that would kill the process (exit -15) after a clean drain. A no-op handler lets
+    # main() return, so a graceful stop exits 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     DrainingServer(config, app).run()
 
 

@@ -53,6 +53,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's "error parsing the body" (bad UTF-8, too deep): invalid input
+            return error_response(422, "invalid_input", "the body is not valid JSON")
         return error_response(
             exc.status_code, _STATUS_TYPES.get(exc.status_code, "error"), str(exc.detail), dict(exc.headers or {})
         )

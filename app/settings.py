@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when present, else CPU")
     dtype: str = Field("auto", description="auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16 | float16")
     threshold: float | None = Field(None, description="gate threshold; overrides the manifest's calibrated one")
-    max_batch_tokens: int = Field(16384, ge=16, description="real-token budget of one forward pass")
+    max_batch_tokens: int = Field(
+        0, ge=0, description="real-token budget of one forward pass (0: per device, CPU 2048, CUDA 32768)"
+    )
     max_batch_items: int = Field(256, ge=1, description="items per forward pass at most (1 disables batching)")
     max_wait_ms: float = Field(
         2.0, ge=0, description="under load, how long a batch may wait to fill; a lone caller never waits"
@@ -41,6 +43,9 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(0, ge=0, description="torch CPU threads (0: all cores)")
     drain_timeout_s: float = Field(20.0, ge=0, description="on shutdown, how long in-flight work may take to finish")
+    shutdown_grace_s: float = Field(
+        0.0, ge=0, description="on SIGTERM, answer /readyz 503 for this long before closing the listener"
+    )
     log_level: str = Field("info", description="logging level")
 
     @field_validator("version")

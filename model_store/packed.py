@@ -87,16 +87,68 @@ class PackedRewardModel(nn.Module):
             x = dec.project_in(x)
         h = x + F.embedding(positions, dec.embed_positions.weight).to(x.dtype)
         fused = self._fused if not torch.is_grad_enabled() else None
-        for i, layer in enumerate(dec.layers):
+        layers = list(dec.layers)
+        for i, layer in enumerate(layers[:-1]):
             h = self._opt_layer(layer, h, lengths, fused[i] if fused else None)
         ends = torch.tensor(lengths, device=dev).cumsum(0) - 1
-        h = h[ends]  # the score is read off each item's last token only
+        # The score is read off each item's last token, so the last layer computes keys and values
+        # for every token but queries, attention output and MLP for the last tokens only: the same
+        # result for about 5/6 less work in that layer.
+        h = self._opt_last_layer(layers[-1], h, lengths, ends, fused[-1] if fused else None)
         if dec.final_layer_norm is not None:
             h = dec.final_layer_norm(h)
         if dec.project_out is not None:
             h = dec.project_out(h)
         score: Any = self.model.score
         return score(h)[:, 0].float()
+
+    def _opt_last_layer(
+        self,
+        layer: Any,
+        h: torch.Tensor,
+        lengths: list[int],
+        ends: torch.Tensor,
+        fused: tuple[torch.Tensor, torch.Tensor | None] | None,
+    ) -> torch.Tensor:
+        attn: Any = layer.self_attn
+        pre = layer.do_layer_norm_before
+        train = self.training
+        residual = h[ends]
+        x = layer.self_attn_layer_norm(h) if pre else h
+        e = attn.embed_dim
+        if fused is not None:
+            w, b = fused
+            q = F.linear(x[ends], w[:e], None if b is None else b[:e])
+            k, v = F.linear(x, w[e:], None if b is None else b[e:]).split(e, dim=-1)
+        else:
+            q = attn.q_proj(x[ends]) * attn.scaling
+            k = attn.k_proj(x)
+            v = attn.v_proj(x)
+        heads, hd = attn.num_heads, attn.head_dim
+        p = attn.dropout if train else 0.0
+        outs = []
+        start = 0
+        for i, n in enumerate(lengths):
+            sl = slice(start, start + n)
+            qs = q[i : i + 1].view(1, 1, heads, hd).transpose(1, 2)
+            ks = k[sl].view(1, n, heads, hd).transpose(1, 2)
+            vs = v[sl].view(1, n, heads, hd).transpose(1, 2)
+            # the last position sees every earlier one: no mask needed
+            o = F.scaled_dot_product_attention(qs, ks, vs, scale=1.0, dropout_p=p)
+            outs.append(o.transpose(1, 2).reshape(1, e))
+            start += n
+        o = torch.cat(outs) if len(outs) > 1 else outs[0]
+        h = residual + F.dropout(attn.out_proj(o), layer.dropout, train)
+        if not pre:
+            h = layer.self_attn_layer_norm(h)
+        residual = h
+        if pre:
+            h = layer.final_layer_norm(h)
+        h = layer.fc2(layer.activation_fn(layer.fc1(h)))
+        h = residual + F.dropout(h, layer.dropout, train)
+        if not pre:
+            h = layer.final_layer_norm(h)
+        return h
 
     def _opt_layer(
         self,
@@ -124,11 +176,12 @@ class PackedRewardModel(nn.Module):
         start = 0
         for n in lengths:
             sl = slice(start, start + n)
-            qs = q[sl].view(n, heads, hd).transpose(0, 1)
-            ks = k[sl].view(n, heads, hd).transpose(0, 1)
-            vs = v[sl].view(n, heads, hd).transpose(0, 1)
+            # 4-D (1, heads, n, head_dim): the layout CPU flash attention takes (3-D falls back to math)
+            qs = q[sl].view(1, n, heads, hd).transpose(1, 2)
+            ks = k[sl].view(1, n, heads, hd).transpose(1, 2)
+            vs = v[sl].view(1, n, heads, hd).transpose(1, 2)
             o = F.scaled_dot_product_attention(qs, ks, vs, is_causal=True, scale=1.0, dropout_p=p)
-            outs.append(o.transpose(0, 1).reshape(n, e))
+            outs.append(o.transpose(1, 2).reshape(n, e))
             start += n
         o = torch.cat(outs) if len(outs) > 1 else outs[0]
         h = residual + F.dropout(attn.out_proj(o), layer.dropout, train)

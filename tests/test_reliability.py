@@ -1,0 +1,273 @@
+"""Overload, answer integrity, reload churn, graceful shutdown and store faults, against the real
+server on 127.0.0.1. Every load is bounded in count and time."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bench.load import drive
+from model_store import ModelStore
+
+from .conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = [
+    "thanks",
+    "order",
+    "refund",
+    "sorry",
+    "help",
+    "account",
+    "password",
+    "delivery",
+    "please",
+    "tomorrow",
+    "rude",
+    "no",
+    "yes",
+]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def random_items(rng: random.Random, n: int) -> list[Any]:
+    out: list[Any] = []
+    for _ in range(n):
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 40)))
+        out.append(text if rng.random() < 0.3 else {"prompt": "Q: " + rng.choice(WORDS), "response": text})
+    return out
+
+
+def solo_scores(url: str, items: list[Any]) -> list[float]:
+    """Each item scored alone, one request at a time: the answer a batch must reproduce."""
+    with httpx.Client(base_url=url, timeout=30) as c:
+        return [c.post("/score", json={"items": [it]}).json()["results"][0]["score"] for it in items]
+
+
+def test_overload_sheds_with_429_and_recovers(trained_store: dict, serve: Any) -> None:
+    srv = serve(trained_store["root"], max_queue=24)
+    port = srv.port
+    body = {"items": ["a reply to judge " * 20]}
+    warm = asyncio.run(drive("127.0.0.1", port, "/score", [body] * 20, 1))
+    base_p50 = sorted(warm["latencies"])[10]
+    rss0 = rss_mb()
+    res = asyncio.run(drive("127.0.0.1", port, "/score", [body] * 600, 96, deadline_s=60))
+    statuses = res["statuses"]
+    assert res["done"] == 600
+    assert set(statuses) <= {200, 429}, set(statuses)
+    assert statuses.count(429) > 0, "the burst never filled the queue"
+    assert statuses.count(200) > 0
+    assert srv.app.state.batcher.peak_depth <= 24
+    lat429 = [lat for lat, s in zip(res["latencies"], statuses, strict=True) if s == 429]
+    assert sorted(lat429)[len(lat429) // 2] < 0.5, "429s must be prompt, not queued"
+    r = httpx.post(srv.url + "/score", json={"items": ["a", "b", "c"] * 9})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    after = asyncio.run(drive("127.0.0.1", port, "/score", [body] * 20, 1))
+    assert sorted(after["latencies"])[10] < base_p50 * 3 + 0.02, "latency did not recover after the burst"
+    assert rss_mb() - rss0 < 150
+
+
+def test_no_cross_talk_between_concurrent_callers(trained_store: dict, serve: Any) -> None:
+    srv = serve(trained_store["root"])
+    rng = random.Random(7)
+    pool = random_items(rng, 40)
+    alone = dict(zip(range(40), solo_scores(srv.url, pool), strict=True))
+    requests = [[rng.randrange(40) for _ in range(rng.randint(1, 6))] for _ in range(120)]
+    res = asyncio.run(
+        drive(
+            "127.0.0.1",
+            srv.port,
+            "/score",
+            [{"items": [pool[i] for i in req]} for req in requests],
+            32,
+            keep_bodies=True,
+        )
+    )
+    assert res["errors"] == {}
+    for req, raw in zip(requests, res["bodies"], strict=True):
+        got = [r["score"] for r in json.loads(raw)["results"]]
+        assert got == pytest.approx([alone[i] for i in req], abs=2e-3)
+
+
+def test_reload_churn_under_load(store_copy: dict, serve: Any) -> None:
+    root = store_copy["root"]
+    srv = serve(root)
+    items = random_items(random.Random(3), 4)
+    expected = {}
+    for v in (store_copy["v1"], store_copy["v2"]):
+        assert httpx.post(srv.url + "/admin/reload", json={"version": v}, timeout=60).status_code == 200
+        expected[v] = solo_scores(srv.url, items)
+    stop = threading.Event()
+    bad: list[Any] = []
+    served = {store_copy["v1"]: 0, store_copy["v2"]: 0}
+
+    def load() -> None:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            while not stop.is_set():
+                r = c.post("/score", json={"items": items})
+                if r.status_code != 200:
+                    bad.append(r.status_code)
+                    continue
+                body = r.json()
+                v = body["model"]["version"]
+                served[v] += 1
+                if [x["score"] for x in body["results"]] != pytest.approx(expected[v], abs=2e-3):
+                    bad.append(("scored by another version than named", v))
+
+    scorers = []
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(10):
+            v = (store_copy["v1"], store_copy["v2"])[i % 2]
+            r = httpx.post(srv.url + "/admin/reload", json={"version": v}, timeout=60)
+            assert r.status_code == 200, r.text
+            scorers.append(weakref.ref(srv.app.state.models.scorer))
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert bad == []
+    assert served[store_copy["v1"]] > 0 and served[store_copy["v2"]] > 0
+    gc.collect()
+    alive = [s for s in scorers if s() is not None]
+    assert len(alive) <= 1, f"{len(alive)} old versions still in memory"
+
+
+def test_sigterm_drains_in_flight_work_and_exits_0(trained_store: dict) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "REWARDGATE_STORE": str(trained_store["root"]),
+        "PORT": str(port),
+        "REWARDGATE_SHUTDOWN_GRACE_S": "1.0",
+        "REWARDGATE_LOG_LEVEL": "warning",
+        "PYTHONPATH": str(ROOT),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        results: list[int] = []
+
+        def call() -> None:
+            r = httpx.post(url + "/score", json={"items": ["long reply " * 60] * 64}, timeout=30)
+            results.append(r.status_code)
+
+        inflight = [threading.Thread(target=call) for _ in range(4)]
+        for t in inflight:
+            t.start()
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        ready = httpx.get(url + "/readyz")
+        assert ready.status_code == 503 and ready.json()["error"]["type"] == "not_ready"
+        assert httpx.post(url + "/score", json={"items": ["late"]}).status_code == 503
+        for t in inflight:
+            t.join()
+        assert results == [200] * 4
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _damage(kind: str, root: Path, vid: str) -> None:
+    vdir = root / "default" / "versions" / vid
+    weights = vdir / "model.safetensors"
+    if kind == "truncated weights":
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    elif kind == "flipped byte":
+        data = bytearray(weights.read_bytes())
+        data[100] ^= 1
+        weights.write_bytes(bytes(data))
+    elif kind == "missing manifest":
+        (vdir / "manifest.json").unlink()
+    elif kind == "future schema":
+        m = json.loads((vdir / "manifest.json").read_text())
+        m["schema_version"] = 2
+        (vdir / "manifest.json").write_text(json.dumps(m))
+    elif kind == "current names a missing version":
+        (root / "default" / "current").write_text("20300101T000000000000Z-abcdef\n")
+        return
+    (root / "default" / "current").write_text(vid + "\n")
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("truncated weights", "sha256"),
+        ("flipped byte", "sha256"),
+        ("missing manifest", "manifest.json is missing"),
+        ("future schema", "schema_version 2"),
+        ("current names a missing version", "has no version"),
+    ],
+)
+def test_store_faults_keep_last_good_version(store_copy: dict, serve: Any, kind: str, message: str) -> None:
+    root = store_copy["root"]
+    srv = serve(root)
+    _damage(kind, root, store_copy["v1"])
+    r = httpx.post(srv.url + "/admin/reload")
+    assert r.status_code == 409, r.text
+    assert message in r.json()["error"]["message"]
+    ok = httpx.post(srv.url + "/score", json={"items": ["x"]})
+    assert ok.status_code == 200 and ok.json()["model"]["version"] == store_copy["v2"]
+
+
+def test_killed_training_publish_leaves_store_clean(store_copy: dict) -> None:
+    root = store_copy["root"]
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from model_store import ModelStore\n"
+        "def write(d):\n"
+        "    (d / 'model.safetensors').write_bytes(b'x' * 1000)\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+        f"ModelStore({str(root)!r}).publish('default', write, {{}})\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    proc.kill()
+    proc.wait()
+    store = ModelStore(root)
+    assert store.list_versions("default") == sorted([store_copy["v1"], store_copy["v2"]])
+    assert store.current("default") == store_copy["v2"]
+    store.verify(store.resolve("default"))
