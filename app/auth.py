@@ -37,11 +37,11 @@ def check(request: Request, keys: list[str]) -> None:
         raise ApiError(403, "forbidden", "invalid API key")
 
 
-def require_api_key(request: Request) -> None:
+async def require_api_key(request: Request) -> None:
     check(request, request.app.state.settings.api_key_list)
 
 
-def require_admin_key(request: Request) -> None:
+async def require_admin_key(request: Request) -> None:
     s = request.app.state.settings
     if s.admin_key_list:
         check(request, s.admin_key_list)
@@ -50,6 +50,6 @@ def require_admin_key(request: Request) -> None:
         raise ApiError(403, "forbidden", "reload needs an admin key (REWARDGATE_ADMIN_KEYS)")
 
 
-def require_metrics_key(request: Request) -> None:
+async def require_metrics_key(request: Request) -> None:
     if request.app.state.settings.metrics_auth:
         check(request, request.app.state.settings.api_key_list)

@@ -38,7 +38,7 @@ class Job:
 
 
 class Batcher:
-    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, executor: ThreadPoolExecutor) -> None:
         # On CPU, ~2k-token batches keep activations in cache and still beat one item per
         # forward; a GPU wants far larger batches to fill its cores.
         cuda = settings.device != "cpu" and torch.cuda.is_available()
@@ -49,7 +49,7 @@ class Batcher:
         self.timeout = settings.request_timeout_s
         self.metrics = metrics
         self.pending: deque[Job] = deque()
-        self.executor = ThreadPoolExecutor(1, thread_name_prefix="rewardgate-forward")
+        self.executor = executor  # the one torch thread (see main.py)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_batch = 1
@@ -75,7 +75,6 @@ class Batcher:
             if not job.future.done():
                 job.future.set_exception(ApiError(503, "shutting_down", "the server is shutting down"))
         self.pending.clear()
-        self.executor.shutdown(wait=True)
 
     @property
     def depth(self) -> int:
@@ -96,6 +95,8 @@ class Batcher:
         self.metrics.queue_depth.set(len(self.pending))
         self._wake.set()
         try:
+            if len(jobs) == 1:  # the common case: skip gather's extra future
+                return [await asyncio.wait_for(jobs[0].future, self.timeout)]
             return await asyncio.wait_for(asyncio.gather(*(j.future for j in jobs)), self.timeout)
         except TimeoutError:
             raise ApiError(504, "timeout", f"not scored within {self.timeout:g}s") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import torch
@@ -28,10 +29,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One thread runs all torch work (loading, warm-up, every forward): see models.py.
+        torch_thread = ThreadPoolExecutor(1, thread_name_prefix="rewardgate-torch")
         if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
-        models = app.state.models = ModelManager(settings, metrics)
-        batcher = app.state.batcher = Batcher(settings, metrics)
+            torch_thread.submit(torch.set_num_threads, settings.torch_threads).result()
+        models = app.state.models = ModelManager(settings, metrics, torch_thread)
+        batcher = app.state.batcher = Batcher(settings, metrics, torch_thread)
         batcher.start()
         # Load in the background: the server answers /healthz at once and /readyz says 503
         # until the model is warm (or why it could not load).
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             load.cancel()
             await models.stop_watch()
             await batcher.stop(settings.drain_timeout_s)
+            torch_thread.shutdown(wait=True)
 
     app = FastAPI(
         title="rewardgate",

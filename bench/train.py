@@ -18,7 +18,7 @@ from training.config import TrainConfig
 from training.data import load_pairs, split
 from training.evaluate import pair_metrics, score_all
 from training.model import build
-from training.train import encode_pairs, train
+from training.train import encode_pairs, make_optimizer, train
 
 from .common import imdb_rows, log
 
@@ -78,7 +78,7 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
     tr, va, spec, hf, tok = _setup(cfg)
     hf.train()
     tc, trj = encode_pairs(spec, tok, tr)
-    opt = torch.optim.AdamW(hf.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    opt, sched = make_optimizer(hf, cfg, cfg.max_steps)  # the same optimizer and schedule as ours
     rng = random.Random(cfg.seed)
     order = list(range(len(tr)))
     rng.shuffle(order)
@@ -104,6 +104,7 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(hf.parameters(), cfg.max_grad_norm)
         opt.step()
+        sched.step()
         opt.zero_grad(set_to_none=True)
         seen += len(idx)
         tokens += sum(len(tc[i]) + len(trj[i]) for i in idx)
@@ -131,6 +132,8 @@ def trl_reward_trainer(cfg: TrainConfig) -> dict[str, Any] | None:
             per_device_train_batch_size=cfg.batch_size,
             max_steps=cfg.max_steps,
             learning_rate=cfg.lr,
+            warmup_steps=int(cfg.max_steps * cfg.warmup_ratio),
+            weight_decay=cfg.weight_decay,
             gradient_checkpointing=False,
             report_to=[],
             logging_steps=10_000,

@@ -64,10 +64,19 @@ def prefix_ids_of(tokenizer: Tokenizer) -> tuple[int, ...]:
     return tuple(tokenizer("", add_special_tokens=True)["input_ids"])
 
 
+def _token_ids(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
+    """The tokenizer's ids without special tokens. A fast tokenizer's Rust backend is called
+    directly: the same ids, without ~0.1 ms of Python per call on the request path."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None and backend.truncation is None and backend.padding is None:
+        return [e.ids for e in backend.encode_batch(texts, add_special_tokens=False)]
+    return list(tokenizer(texts, add_special_tokens=False)["input_ids"])
+
+
 def encode(spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]) -> list[list[int]]:
     """Token ids for each (prompt, response), truncated to ``spec.max_length``."""
     texts = [render(spec, p, r) for p, r in items]
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    ids = _token_ids(tokenizer, texts)
     prefix = list(spec.prefix_ids)
     room = spec.max_length - len(prefix)
     out = []

@@ -311,3 +311,21 @@ def test_client_honours_retry_after_on_429(trained_store: dict, serve: Any) -> N
         d = c.gate(["a", "b"])  # two items never fit a queue of one: 429 every time
         assert d.degraded and d.allowed == [False, False] and "429" in (d.error or "")
         assert time.monotonic() - t0 >= 0.05  # it waited (Retry-After capped at max_delay) once
+
+
+def test_failed_batch_fails_each_caller_clearly(trained_store: dict, serve: Any) -> None:
+    """A real fault in the forward pass (a weight of the wrong shape, not a mock) fails every
+    caller in the batch with one clear error; a reload puts things right."""
+    srv = serve(trained_store["root"])
+    head = srv.app.state.models.scorer.loaded.model.model.score
+    head.weight = torch.nn.Parameter(torch.zeros(1, 3))  # the forward now raises inside torch
+
+    async def run() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as c:
+            return await asyncio.gather(*(c.post("/score", json={"items": [f"item {i}"]}) for i in range(8)))
+
+    for r in asyncio.run(run()):
+        err = _err(r, 500)
+        assert err["type"] == "inference_failed" and "forward pass failed" in err["message"]
+    assert httpx.post(srv.url + "/admin/reload", timeout=60).status_code == 200
+    assert httpx.post(srv.url + "/score", json={"items": ["ok"]}).status_code == 200

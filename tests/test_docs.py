@@ -103,3 +103,47 @@ def test_shipped_configs_load(path: str) -> None:
     from training.config import TrainConfig
 
     TrainConfig.from_args(["--config", str(ROOT / path)])
+
+
+@pytest.mark.slow
+def test_make_run_trains_when_empty_then_serves(tmp_path: Path) -> None:
+    """`make run` on an empty store: trains (a tiny model here, for time), then answers /gate."""
+    import os
+    import signal
+    import time
+
+    import httpx
+
+    from .conftest import free_port
+
+    port = free_port()
+    tiny = (
+        "--default-prompts 60 --vocab-size 300 --hidden-size 32 --num-layers 1 --num-heads 2 --ffn-dim 64 "
+        "--max-steps 5 --min-accuracy 0"
+    )
+    env = {**os.environ, "REWARDGATE_STORE": str(tmp_path / "store")}
+    proc = subprocess.Popen(
+        ["make", "run", f"PORT={port}", f"ARGS={tiny}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                r = httpx.post(f"http://127.0.0.1:{port}/gate", json={"items": ["Thanks, it is on its way."]})
+                if r.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        else:
+            pytest.fail("make run did not serve /gate in time")
+        assert r.json()["results"][0]["decision"] in ("allow", "block")
+        assert (tmp_path / "store" / "default" / "current").is_file()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)

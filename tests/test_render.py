@@ -28,3 +28,11 @@ def test_right_truncation_keeps_start() -> None:
     (ids,) = encode(spec, tok, [(None, "one two three four five six")])
     assert len(ids) == 3
     assert tok.decode(ids).startswith("one")
+
+
+def test_fast_path_equals_tokenizer_call() -> None:
+    from model_store.render import _token_ids
+
+    tok = train_tokenizer(["héllo wörld, prices 3.50 {x}\n\nnew line"] * 30, vocab_size=300)
+    texts = ["héllo wörld", "", "  spaces  ", "prices 3.50 {x}\n\nnew line", "ünïcödé 😀"]
+    assert _token_ids(tok, texts) == tok(texts, add_special_tokens=False)["input_ids"]

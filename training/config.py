@@ -54,7 +54,9 @@ class TrainConfig:
     warmup_ratio: float = opt(0.05, "share of steps with linear warm-up")
     max_grad_norm: float = opt(1.0, "gradient clipping norm")
     dropout: float = opt(0.0, "scratch: dropout")
-    group_by_length: bool = opt(True, "batch pairs of similar length together")
+    group_by_length: bool = opt(
+        True, "batch pairs of similar length together (padded models only: packed OPT batches have no padding)"
+    )
     dtype: str = opt("auto", "auto (bf16 autocast on CUDA with bf16 support, else fp32) | float32 | bfloat16")
     num_threads: int = opt(0, "torch CPU threads (0: torch default)")
     seed: int = opt(0, "seed for data split, shuffling and init")

@@ -59,6 +59,27 @@ def bt_loss(
     return (per_pair * weight).sum() / weight.sum()
 
 
+def make_optimizer(
+    model: torch.nn.Module, cfg: TrainConfig, total_steps: int, fused: bool = False
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    """AdamW (no decay on biases and norms), linear warm-up then linear decay to zero."""
+    warmup = int(total_steps * cfg.warmup_ratio)
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
+    for n, p in model.named_parameters():
+        (no_decay if p.ndim < 2 or "norm" in n else decay).append(p)
+    optim = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        fused=fused,
+    )
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim,
+        lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup)),
+    )
+    return optim, sched
+
+
 def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
     chosen = encode(spec, tokenizer, [(p.prompt, p.chosen) for p in pairs])
     rejected = encode(spec, tokenizer, [(p.prompt, p.rejected) for p in pairs])
@@ -122,20 +143,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     # -- optimisation ---------------------------------------------------------------------
     steps_per_epoch = max(1, len(train_pairs) // (cfg.batch_size * world * cfg.grad_accum))
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
-    warmup = int(total_steps * cfg.warmup_ratio)
-    decay: list[torch.nn.Parameter] = []
-    no_decay: list[torch.nn.Parameter] = []
-    for n, p in model.named_parameters():
-        (no_decay if p.ndim < 2 or "norm" in n else decay).append(p)
-    optim = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
-        fused=cuda,
-    )
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim,
-        lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup)),
-    )
+    optim, sched = make_optimizer(model, cfg, total_steps, fused=cuda)
 
     step, seen, tokens, t0 = 0, 0, 0, time.perf_counter()
     run_loss, run_acc, run_n = 0.0, 0.0, 0
