@@ -48,7 +48,12 @@ lint: install
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-bench: install
+$(VENV)/.bench-installed: $(VENV)/.installed
+	# TRL and datasets are only for the benchmark's RewardTrainer baseline
+	$(PY) -m pip install -q -e ".[bench]"
+	touch $@
+
+bench: install $(VENV)/.bench-installed
 	$(PY) -m bench $(ARGS)
 
 bench-quick: install
