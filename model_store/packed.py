@@ -138,17 +138,7 @@ class PackedRewardModel(nn.Module):
             outs.append(o.transpose(1, 2).reshape(1, e))
             start += n
         o = torch.cat(outs) if len(outs) > 1 else outs[0]
-        h = residual + F.dropout(attn.out_proj(o), layer.dropout, train)
-        if not pre:
-            h = layer.self_attn_layer_norm(h)
-        residual = h
-        if pre:
-            h = layer.final_layer_norm(h)
-        h = layer.fc2(layer.activation_fn(layer.fc1(h)))
-        h = residual + F.dropout(h, layer.dropout, train)
-        if not pre:
-            h = layer.final_layer_norm(h)
-        return h
+        return self._opt_finish(layer, residual, o)
 
     def _opt_layer(
         self,
@@ -184,7 +174,13 @@ class PackedRewardModel(nn.Module):
             outs.append(o.transpose(1, 2).reshape(n, e))
             start += n
         o = torch.cat(outs) if len(outs) > 1 else outs[0]
-        h = residual + F.dropout(attn.out_proj(o), layer.dropout, train)
+        return self._opt_finish(layer, residual, o)
+
+    def _opt_finish(self, layer: Any, residual: torch.Tensor, o: torch.Tensor) -> torch.Tensor:
+        """Attention output projection, residuals, layer norms and the MLP of one OPT layer."""
+        pre = layer.do_layer_norm_before
+        train = self.training
+        h = residual + F.dropout(layer.self_attn.out_proj(o), layer.dropout, train)
         if not pre:
             h = layer.self_attn_layer_norm(h)
         residual = h
