@@ -114,22 +114,25 @@ class Batcher:
             return []
         scorer = self.pending[0].scorer
         batch: list[Job] = []
-        lengths: list[int] = []
+        total = width = 0
         keep: deque[Job] = deque()
         while self.pending:
             job = self.pending.popleft()
             if job.future.done():
                 continue
-            if job.scorer is not scorer or len(batch) >= self.max_items:
-                keep.append(job)
+            if job.scorer is not scorer:
+                keep.append(job)  # another version (a reload came between): a later batch
                 continue
-            if batch and scorer.cost([*lengths, len(job.ids)]) > self.max_tokens:
+            n = len(job.ids)
+            full = len(batch) >= self.max_items
+            if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > self.max_tokens):
                 keep.append(job)
                 keep.extend(self.pending)
                 self.pending.clear()
                 break
             batch.append(job)
-            lengths.append(len(job.ids))
+            total += n
+            width = max(width, n)
         self.pending = keep
         return batch
 
@@ -183,7 +186,7 @@ class Batcher:
             m.batch_size.observe(len(batch))
             m.batch_tokens.observe(sum(lengths))
             m.real_tokens.inc(sum(lengths))
-            m.computed_tokens.inc(scorer.cost(lengths))
+            m.computed_tokens.inc(scorer.cost(len(lengths), sum(lengths), max(lengths)))
             m.items.inc(len(batch))
             self._last_batch = len(batch)
             for j, s in zip(batch, scores, strict=True):

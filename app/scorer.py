@@ -32,11 +32,10 @@ class Scorer:
     def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
         return encode(self.loaded.spec, self.loaded.tokenizer, items)
 
-    def cost(self, lengths: list[int]) -> int:
-        """Tokens a batch computes: real tokens when packed, padded width x count otherwise."""
-        if not lengths:
-            return 0
-        return sum(lengths) if self.packed else max(lengths) * len(lengths)
+    def cost(self, count: int, total: int, width: int) -> int:
+        """Tokens a batch of ``count`` items (``total`` real tokens, longest ``width``) computes:
+        the real tokens when packed, padded width x count otherwise."""
+        return total if self.packed else width * count
 
     @torch.inference_mode()
     def forward(self, seqs: list[list[int]]) -> list[float]:

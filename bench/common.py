@@ -53,8 +53,6 @@ def opt_config(kind: str, vocab: int, pad_id: int, max_length: int = 512) -> Any
 
     shapes = {
         "opt-125m": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, ffn_dim=3072),
-        "opt-1.3b": dict(hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, ffn_dim=8192),
-        "small": dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, ffn_dim=1024),
     }[kind]
     return OPTConfig(
         vocab_size=vocab,

@@ -40,7 +40,7 @@ class QualityGateFailed(RuntimeError):
 def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random, group: bool) -> list[list[int]]:
     """Shuffled batches of indices; with ``group``, each batch holds pairs of similar length
     (sorted within shuffled windows of 50 batches, as HF's group_by_length), so a padded
-    fallback model wastes little and packed batches have even cost."""
+    fallback model wastes little on padding."""
     idx = list(range(len(lengths)))
     rng.shuffle(idx)
     if group:
