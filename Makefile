@@ -38,7 +38,7 @@ train: install
 	$(PY) -m training --config $(CONFIG) $(ARGS)
 
 eval: install
-	$(PY) -m training.eval $(ARGS)
+	$(PY) -m training evaluate $(ARGS)
 
 test: install
 	$(PY) -m pytest -q $(ARGS)

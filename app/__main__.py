@@ -24,11 +24,12 @@ class DrainingServer(uvicorn.Server):
         self._app = app
 
     def handle_exit(self, sig: int, frame: Any) -> None:
-        if self._app.state.draining:  # a second signal: stop now
+        st = self._app.state.rewardgate
+        if st.draining:  # a second signal: stop now
             super().handle_exit(sig, frame)
             return
-        self._app.state.draining = True
-        grace = self._app.state.settings.shutdown_grace_s
+        st.draining = True
+        grace = st.settings.shutdown_grace_s
         logging.getLogger("rewardgate").info("draining: /readyz is 503; stopping in %.1fs", grace)
         if grace > 0:
             # keep accepting briefly so load balancers see /readyz 503 and stop routing here

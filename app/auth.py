@@ -6,7 +6,8 @@ import hmac
 
 from fastapi import Request
 
-from .errors import ApiError
+from .exceptions import Forbidden, Unauthorized
+from .state import state
 
 
 def _token(request: Request) -> str | None:
@@ -30,26 +31,25 @@ def check(request: Request, keys: list[str]) -> None:
         return
     token = _token(request)
     if token is None:
-        raise ApiError(
-            401, "unauthorized", "missing API key (Authorization: Bearer <key>)", {"WWW-Authenticate": "Bearer"}
-        )
+        raise Unauthorized("missing API key (Authorization: Bearer <key>)")
     if not _matches(token, keys):
-        raise ApiError(403, "forbidden", "invalid API key")
+        raise Forbidden("invalid API key")
 
 
 async def require_api_key(request: Request) -> None:
-    check(request, request.app.state.settings.api_key_list)
+    check(request, state(request).settings.api_key_list)
 
 
 async def require_admin_key(request: Request) -> None:
-    s = request.app.state.settings
+    s = state(request).settings
     if s.admin_key_list:
         check(request, s.admin_key_list)
     elif s.api_key_list:
         # keys are configured but no admin key: reload must not be open to every API caller
-        raise ApiError(403, "forbidden", "reload needs an admin key (REWARDGATE_ADMIN_KEYS)")
+        raise Forbidden("reload needs an admin key (REWARDGATE_ADMIN_KEYS)")
 
 
 async def require_metrics_key(request: Request) -> None:
-    if request.app.state.settings.metrics_auth:
-        check(request, request.app.state.settings.api_key_list)
+    s = state(request).settings
+    if s.metrics_auth:
+        check(request, s.api_key_list)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .errors import ApiError
+from .exceptions import InferenceFailed, QueueFull, ShuttingDown, TimedOut, TooManyItems
 from .metrics import Metrics
 from .scorer import Scorer
 from .settings import Settings
@@ -73,7 +73,7 @@ class Batcher:
                 pass
         for job in self.pending:
             if not job.future.done():
-                job.future.set_exception(ApiError(503, "shutting_down", "the server is shutting down"))
+                job.future.set_exception(ShuttingDown("the server is shutting down"))
         self.pending.clear()
 
     @property
@@ -81,13 +81,10 @@ class Batcher:
         return len(self.pending)
 
     async def submit(self, scorer: Scorer, seqs: list[list[int]]) -> list[float]:
+        if len(seqs) > self.max_queue:  # no retry could ever cure this one
+            raise TooManyItems(f"{len(seqs)} items; the whole queue holds at most {self.max_queue}")
         if len(self.pending) + len(seqs) > self.max_queue:
-            raise ApiError(
-                429,
-                "queue_full",
-                f"queue full ({len(self.pending)} items waiting); retry shortly",
-                {"Retry-After": "1"},
-            )
+            raise QueueFull(f"queue full ({len(self.pending)} items waiting); retry shortly")
         loop = asyncio.get_running_loop()
         jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
         self.pending.extend(jobs)
@@ -99,7 +96,7 @@ class Batcher:
                 return [await asyncio.wait_for(jobs[0].future, self.timeout)]
             return await asyncio.wait_for(asyncio.gather(*(j.future for j in jobs)), self.timeout)
         except TimeoutError:
-            raise ApiError(504, "timeout", f"not scored within {self.timeout:g}s") from None
+            raise TimedOut(f"not scored within {self.timeout:g}s") from None
         finally:
             # Caller gone, timed out or failed: whatever is still queued is dropped before compute.
             for j in jobs:
@@ -173,7 +170,7 @@ class Batcher:
                 scores = await loop.run_in_executor(self.executor, scorer.forward, seqs)
             except Exception as exc:
                 log.exception("forward pass of %d items failed", len(batch))
-                err = ApiError(500, "inference_failed", f"the forward pass failed: {type(exc).__name__}")
+                err = InferenceFailed(f"the forward pass failed: {type(exc).__name__}")
                 for j in batch:
                     if not j.future.done():
                         j.future.set_exception(err)

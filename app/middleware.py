@@ -3,23 +3,25 @@ request metrics."""
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import exceptions as ex
+from .errors import ERRORS, error_body
 from .metrics import Metrics
 
 ROUTES = {"/score", "/gate", "/healthz", "/readyz", "/metrics", "/v1/models", "/admin/reload"}
 
 
-async def _send_error(send: Send, status: int, type: str, message: str) -> None:
-    body = json.dumps({"error": {"type": type, "message": message}}).encode()
+async def _send_error(send: Send, exc: ex.ServiceError) -> None:
+    kind = ERRORS[type(exc)]
+    body = error_body(kind.type, exc.message)
     await send(
         {
             "type": "http.response.start",
-            "status": status,
+            "status": kind.status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
@@ -41,10 +43,10 @@ class BodyLimit:
                 try:
                     declared = int(v)
                 except ValueError:
-                    await _send_error(send, 400, "bad_request", "invalid Content-Length")
+                    await _send_error(send, ex.InvalidInput("invalid Content-Length"))
                     return
                 if declared > self.limit:
-                    await _send_error(send, 413, "too_large", f"body over {self.limit} bytes")
+                    await _send_error(send, ex.BodyTooLarge(f"body over {self.limit} bytes"))
                     return
         chunks: list[bytes] = []
         size = 0
@@ -55,7 +57,7 @@ class BodyLimit:
             chunk = msg.get("body", b"")
             size += len(chunk)
             if size > self.limit:
-                await _send_error(send, 413, "too_large", f"body over {self.limit} bytes")
+                await _send_error(send, ex.BodyTooLarge(f"body over {self.limit} bytes"))
                 return
             chunks.append(chunk)
             if not msg.get("more_body", False):

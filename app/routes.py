@@ -10,80 +10,63 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from . import exceptions as ex
 from .auth import require_admin_key, require_api_key, require_metrics_key
-from .batcher import Batcher
-from .errors import ApiError
-from .metrics import Metrics
-from .models import ModelManager
-from .schemas import ErrorResponse, GateRequest, GateResponse, ReloadRequest, ScoreRequest, ScoreResponse
+from .errors import responses
+from .schemas import GateRequest, GateResponse, ReloadRequest, ScoreRequest, ScoreResponse
 from .scorer import Scorer
 from .settings import Settings
+from .state import AppState, state
 
 router = APIRouter()
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse, "description": desc}
-    for code, desc in [
-        (401, "missing API key"),
-        (403, "wrong API key"),
-        (413, "too many items or body too large"),
-        (422, "invalid input"),
-        (429, "queue full (see Retry-After)"),
-        (503, "no model ready"),
-        (504, "timed out in queue"),
-    ]
-}
 INLINE_TOKENIZE_CHARS = 4096  # below this, a thread hop costs more than tokenizing in place
+AUTH_ERRORS = (ex.Unauthorized, ex.Forbidden)
+SCORING_ERRORS = (
+    *AUTH_ERRORS,
+    ex.TooManyItems,
+    ex.BodyTooLarge,
+    ex.InvalidInput,
+    ex.QueueFull,
+    ex.InferenceFailed,
+    ex.NotReady,
+    ex.ShuttingDown,
+    ex.TimedOut,
+)
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+async def get_state(request: Request) -> AppState:
+    return state(request)
 
 
-async def get_models(request: Request) -> ModelManager:
-    return request.app.state.models  # type: ignore[no-any-return]
-
-
-async def get_batcher(request: Request) -> Batcher:
-    return request.app.state.batcher  # type: ignore[no-any-return]
-
-
-async def get_metrics(request: Request) -> Metrics:
-    return request.app.state.metrics  # type: ignore[no-any-return]
-
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-ModelsDep = Annotated[ModelManager, Depends(get_models)]
-BatcherDep = Annotated[Batcher, Depends(get_batcher)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def _items(body: ScoreRequest, settings: Settings) -> list[tuple[str | None, str]]:
     if len(body.items) > settings.max_items:
-        raise ApiError(413, "too_many_items", f"{len(body.items)} items; at most {settings.max_items} per request")
+        raise ex.TooManyItems(f"{len(body.items)} items; at most {settings.max_items} per request")
     items: list[tuple[str | None, str]] = []
     for i, it in enumerate(body.items):
         prompt, response = (None, it) if isinstance(it, str) else (it.prompt, it.response)
         for field, text in (("prompt", prompt), ("response", response)):
             if text is not None and len(text) > settings.max_chars:
-                raise ApiError(422, "invalid_input", f"items.{i}.{field}: longer than {settings.max_chars} characters")
+                raise ex.InvalidInput(f"items.{i}.{field}: longer than {settings.max_chars} characters")
         if not response.strip():
-            raise ApiError(422, "invalid_input", f"items.{i}.response: empty text")
+            raise ex.InvalidInput(f"items.{i}.response: empty text")
         items.append((prompt, response))
     return items
 
 
-async def _score(request: Request, body: ScoreRequest) -> tuple[Scorer, list[float]]:
-    settings: Settings = request.app.state.settings
-    items = _items(body, settings)
-    if request.app.state.draining:
-        raise ApiError(503, "not_ready", "the server is shutting down", {"Retry-After": "1"})
-    scorer = request.app.state.models.require()  # pinned for the whole request, across reloads
+async def _score(request: Request, st: AppState, body: ScoreRequest) -> tuple[Scorer, list[float]]:
+    items = _items(body, st.settings)
+    if st.draining:
+        raise ex.ShuttingDown("the server is shutting down")
+    scorer = st.registry.require()  # pinned for the whole request, across reloads
     if sum(len(r) + len(p or "") for p, r in items) > INLINE_TOKENIZE_CHARS:
         seqs = await asyncio.to_thread(scorer.encode, items)
     else:
         seqs = scorer.encode(items)
-    work = asyncio.ensure_future(request.app.state.batcher.submit(scorer, seqs))
+    work = asyncio.ensure_future(st.batcher.submit(scorer, seqs))
     gone = asyncio.ensure_future(request.receive())  # resolves only when the client disconnects
     try:
         await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
@@ -91,35 +74,35 @@ async def _score(request: Request, body: ScoreRequest) -> tuple[Scorer, list[flo
         gone.cancel()
     if not work.done():
         work.cancel()  # the caller left: its queued items are dropped before compute
-        raise ApiError(499, "client_closed", "client disconnected")
+        raise ex.ClientClosed("client disconnected")
     scores = work.result()
-    metrics: Metrics = request.app.state.metrics
     for s in scores:
-        metrics.scores.observe(s)
+        st.metrics.scores.observe(s)
     return scorer, scores
 
 
 @router.post(
     "/score",
     response_model=ScoreResponse,
-    responses=ERRORS,
+    responses=responses(*SCORING_ERRORS),
     dependencies=[Depends(require_api_key)],
     summary="Raw rewards for items, in order",
 )
-async def score(request: Request, body: ScoreRequest) -> JSONResponse:
-    scorer, scores = await _score(request, body)
+async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONResponse:
+    scorer, scores = await _score(request, st, body)
     return JSONResponse({"model": scorer.ref, "results": [{"score": s} for s in scores]})
 
 
 @router.post(
     "/gate",
     response_model=GateResponse,
-    responses=ERRORS,
+    responses=responses(*SCORING_ERRORS),
     dependencies=[Depends(require_api_key)],
     summary="Allow or block each item against a threshold",
 )
-async def gate(request: Request, body: GateRequest, settings: SettingsDep, metrics: MetricsDep) -> JSONResponse:
-    scorer, scores = await _score(request, body)
+async def gate(request: Request, st: StateDep, body: GateRequest) -> JSONResponse:
+    settings, metrics = st.settings, st.metrics
+    scorer, scores = await _score(request, st, body)
     if body.threshold is not None:
         threshold, source = body.threshold, "request"
     elif settings.threshold is not None:
@@ -145,31 +128,42 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get(
-    "/readyz", summary="A model is loaded and warmed (200), else 503", responses={503: {"model": ErrorResponse}}
+    "/readyz",
+    summary="A model is loaded and warmed (200), else 503",
+    responses=responses(ex.NotReady, ex.ShuttingDown),
 )
-async def readyz(request: Request, models: ModelsDep) -> JSONResponse:
-    if request.app.state.draining:
-        raise ApiError(503, "not_ready", "shutting down")
-    scorer = models.require()
-    return JSONResponse({"status": "ready", "model": scorer.ref})
+async def readyz(st: StateDep) -> JSONResponse:
+    if st.draining:
+        raise ex.ShuttingDown("shutting down")
+    return JSONResponse({"status": "ready", "model": st.registry.require().ref})
 
 
-@router.get("/metrics", summary="Prometheus metrics", dependencies=[Depends(require_metrics_key)])
-async def metrics_route(metrics: MetricsDep, batcher: BatcherDep) -> Response:
-    metrics.queue_depth.set(batcher.depth)
-    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    dependencies=[Depends(require_metrics_key)],
+    responses=responses(*AUTH_ERRORS),
+)
+async def metrics_route(st: StateDep) -> Response:
+    st.metrics.queue_depth.set(st.batcher.depth)
+    return Response(generate_latest(st.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/v1/models", summary="Versions in the store and the one served", dependencies=[Depends(require_api_key)])
-async def list_models(models: ModelsDep) -> dict[str, Any]:
-    return await asyncio.to_thread(models.versions)
+@router.get(
+    "/v1/models",
+    summary="Versions in the store and the one served",
+    dependencies=[Depends(require_api_key)],
+    responses=responses(*AUTH_ERRORS),
+)
+async def list_models(st: StateDep) -> dict[str, Any]:
+    return await asyncio.to_thread(st.registry.versions)
 
 
 @router.post(
     "/admin/reload",
     summary="Switch to `current` or a named version without dropping requests",
     dependencies=[Depends(require_admin_key)],
-    responses={409: {"model": ErrorResponse}},
+    responses=responses(*AUTH_ERRORS, ex.InvalidInput, ex.ReloadFailed),
 )
-async def reload(models: ModelsDep, body: Annotated[ReloadRequest | None, Body()] = None) -> dict[str, Any]:
-    return await models.reload(body.version if body else None)
+async def reload(st: StateDep, body: Annotated[ReloadRequest | None, Body()] = None) -> dict[str, Any]:
+    return await st.registry.reload(body.version if body else None)

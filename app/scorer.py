@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from typing import Any
 
 import torch
 
-from model_store import encode
-from model_store.loader import LoadedModel
-
-log = logging.getLogger(__name__)
+from modeling import encode
+from modeling.loader import LoadedModel
 
 
 class Scorer:
@@ -25,8 +21,7 @@ class Scorer:
         self.device = str(loaded.device)
         self.dtype = str(loaded.dtype).removeprefix("torch.")
         self.packed = loaded.model.packed
-        threshold = (loaded.manifest.get("threshold") or {}).get("value")
-        self.manifest_threshold = float(threshold) if threshold is not None else 0.0
+        self.manifest_threshold = loaded.manifest.threshold.value
         self.ref = {"name": self.name, "version": self.version}
 
     def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
@@ -49,16 +44,3 @@ class Scorer:
         if self.loaded.device.type == "cuda":
             torch.cuda.synchronize()
         return time.perf_counter() - t0
-
-    def info(self) -> dict[str, Any]:
-        m = self.loaded.manifest
-        return {
-            "name": self.name,
-            "version": self.version,
-            "device": self.device,
-            "dtype": self.dtype,
-            "threshold": self.manifest_threshold,
-            "base_model": m.get("base_model"),
-            "metrics": m.get("metrics"),
-            "created_at": m.get("created_at"),
-        }

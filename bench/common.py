@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from model_store import InputSpec, ModelStore
+from model_store import InputSpec, ModelStore, Threshold, VersionInfo
 
 log = logging.getLogger("bench")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -78,14 +78,15 @@ def publish_random(store_root: Path, name: str, kind: str, tokenizer: Any, max_l
         model.to(torch.bfloat16).save_pretrained(d)
         tokenizer.save_pretrained(d)
 
-    manifest = {
-        "base_model": f"random {kind}",
-        "dtype": "bfloat16",
-        "input": spec.to_manifest(),
-        "threshold": {"value": 0.0, "method": "fixed"},
-        "metrics": {},
-    }
-    return ModelStore(store_root).publish(name, write, manifest).id
+    info = VersionInfo(
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        base_model=f"random {kind}",
+        architecture="opt",
+        dtype="bfloat16",
+        input=spec,
+        threshold=Threshold(value=0.0, method="fixed"),
+    )
+    return ModelStore(store_root).publish(name, write, info).id
 
 
 def non_embedding_params(model: torch.nn.Module) -> int:

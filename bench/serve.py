@@ -15,8 +15,9 @@ from typing import Any
 import httpx
 import torch
 
-from model_store import ModelStore, encode
-from model_store.loader import load_version
+from model_store import ModelStore
+from modeling import encode
+from modeling.loader import load_version
 
 from .common import log, non_embedding_params, percentile, summary
 from .load import drive

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from model_store import ModelStore
+from model_store import ModelStore, VersionInfo
 
 from .common import percentile, short_items
 from .serve import Service
@@ -50,15 +50,17 @@ def two_versions(root: Path) -> tuple[str, str]:
                     if p.name != "manifest.json":
                         shutil.copy2(p, d / p.name)
 
-            manifest = {k: x for k, x in v.manifest.items() if k not in ("files", "version", "name")}
-            ids.append(store.publish("default", write, manifest).id)
+            info = VersionInfo.model_validate(
+                v.manifest.model_dump(exclude={"files", "version", "name", "schema_version"})
+            )
+            ids.append(store.publish("default", write, info).id)
         return ids[0], ids[1]
     from training.config import TrainConfig
     from training.train import train
 
     cfg = {"store": str(root), "default_prompts": 200, "epochs": 1.0}
-    a = train(TrainConfig.from_dict({**cfg, "seed": 1}))["version"]
-    b = train(TrainConfig.from_dict({**cfg, "seed": 2}))["version"]
+    a = train(TrainConfig.from_dict({**cfg, "seed": 1})).version
+    b = train(TrainConfig.from_dict({**cfg, "seed": 2})).version
     return a, b
 
 

@@ -13,12 +13,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from model_store import InputSpec, PackedRewardModel, prefix_ids_of
+from model_store import InputSpec
+from modeling import PackedRewardModel, prefix_ids_of
+from modeling.scoring import score_all
 from training.config import TrainConfig
 from training.data import load_pairs, split
-from training.evaluate import pair_metrics, score_all
+from training.metrics import pair_metrics
 from training.model import build
-from training.train import encode_pairs, make_optimizer, train
+from training.train import encode_pairs, lr_factor, make_optimizer, train
 
 from .common import imdb_rows, log
 
@@ -47,11 +49,11 @@ def _config(store: Path, data: Path, steps: int, max_length: int, batch: int) ->
 
 def ours(cfg: TrainConfig) -> dict[str, Any]:
     r = train(cfg)
-    t = r["train"]
+    t = r.train
     return {
         "pairs_per_s": t["pairs_per_s"],
         "tokens_per_s": t["tokens_seen"] / t["seconds"],
-        "accuracy": r["metrics"]["accuracy"],
+        "accuracy": r.metrics.accuracy if r.metrics else float("nan"),
         "seconds": t["seconds"],
     }
 
@@ -78,7 +80,7 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
     tr, va, spec, hf, tok = _setup(cfg)
     hf.train()
     tc, trj = encode_pairs(spec, tok, tr)
-    opt, sched = make_optimizer(hf, cfg, cfg.max_steps)  # the same optimizer and schedule as ours
+    opt = make_optimizer(hf, cfg)  # the same optimizer and schedule as ours
     rng = random.Random(cfg.seed)
     order = list(range(len(tr)))
     rng.shuffle(order)
@@ -95,6 +97,8 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
     seen = tokens = 0
     t0 = time.perf_counter()
     for step in range(cfg.max_steps):
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step / cfg.max_steps, cfg.warmup_ratio)
         idx = [order[(step * cfg.batch_size + k) % len(order)] for k in range(cfg.batch_size)]
         ci, cm = padded([tc[i] for i in idx])
         ri, rm = padded([trj[i] for i in idx])
@@ -104,7 +108,6 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(hf.parameters(), cfg.max_grad_norm)
         opt.step()
-        sched.step()
         opt.zero_grad(set_to_none=True)
         seen += len(idx)
         tokens += sum(len(tc[i]) + len(trj[i]) for i in idx)

@@ -1,25 +1,31 @@
-"""rewardgate model store: the contract between training (writes) and the service (reads)."""
+"""rewardgate model store: the contract between training (writes) and the service (reads).
+
+Light on purpose: no torch, no transformers. The model runtime that reads a version lives in
+``modeling``.
+"""
 
 from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, StoreError, VersionNotFound
-from .packed import PackedRewardModel
-from .render import InputSpec, encode, prefix_ids_of, render
-from .store import SCHEMA_VERSION, ModelStore, Version, check_name, default_root, new_version_id
+from .manifest import SCHEMA_VERSION, EvalMetrics, InputSpec, Manifest, QualityGate, ScoreStats, Threshold, VersionInfo
+from .store import GcResult, ModelStore, Version, check_name, default_root, new_version_id
 
 __all__ = [
     "SCHEMA_VERSION",
     "ChecksumMismatch",
+    "EvalMetrics",
+    "GcResult",
     "InputSpec",
     "InvalidVersionName",
+    "Manifest",
     "ManifestError",
     "ModelStore",
-    "PackedRewardModel",
+    "QualityGate",
+    "ScoreStats",
     "StoreError",
+    "Threshold",
     "Version",
+    "VersionInfo",
     "VersionNotFound",
     "check_name",
     "default_root",
-    "encode",
     "new_version_id",
-    "prefix_ids_of",
-    "render",
 ]

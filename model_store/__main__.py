@@ -1,9 +1,10 @@
-"""``python -m model_store``: list, verify, promote and roll back versions.
+"""``python -m model_store``: list, verify, promote, roll back and clean up versions.
 
 python -m model_store list [--name default]
 python -m model_store verify [VERSION]
 python -m model_store promote VERSION
 python -m model_store rollback
+python -m model_store gc --keep N [--dry-run]
 """
 
 from __future__ import annotations
@@ -27,16 +28,30 @@ def main(argv: list[str] | None = None) -> int:
     pr = sub.add_parser("promote", help="make a version current")
     pr.add_argument("version")
     sub.add_parser("rollback", help="make the previously current version current again")
+    g = sub.add_parser(
+        "gc",
+        help="delete old versions, keeping current, the promotion history, the N newest and any version a "
+        "running service holds; remove temporary directories of killed publishes",
+    )
+    g.add_argument("--keep", type=int, required=True, help="newest versions to keep besides the protected ones")
+    g.add_argument(
+        "--tmp-age-s", type=float, default=3600.0, help="remove a publish's temporary directory this old (seconds)"
+    )
+    g.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     args = p.parse_args(argv)
     store = ModelStore(args.store)
     try:
         if args.cmd == "list":
             cur = store.current(args.name)
             for vid in reversed(store.list_versions(args.name)):
-                m = store.resolve(args.name, vid).manifest
-                acc = (m.get("metrics") or {}).get("accuracy")
                 flag = "*" if vid == cur else " "
-                print(f"{flag} {vid}  accuracy={acc if acc is None else round(acc, 4)}  base={m.get('base_model')}")
+                try:
+                    m = store.resolve(args.name, vid).manifest
+                except StoreError as exc:
+                    print(f"{flag} {vid}  unreadable: {exc}")
+                    continue
+                acc = None if m.metrics is None else round(m.metrics.accuracy, 4)
+                print(f"{flag} {vid}  accuracy={acc}  threshold={m.threshold.value:.4g}  base={m.base_model}")
         elif args.cmd == "verify":
             ver = store.resolve(args.name, args.version)
             store.verify(ver)
@@ -46,7 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             print(args.version)
         elif args.cmd == "rollback":
             print(store.rollback(args.name))
-    except StoreError as exc:
+        elif args.cmd == "gc":
+            res = store.gc(args.name, args.keep, args.tmp_age_s, args.dry_run)
+            verb = "would remove" if args.dry_run else "removed"
+            for vid in res.removed:
+                print(f"{verb} {vid}")
+            for tmp in res.temp_removed:
+                print(f"{verb} temporary {tmp}")
+            print(f"kept {len(res.kept)} version(s)")
+    except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

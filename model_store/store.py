@@ -5,32 +5,34 @@ Layout::
     <root>/<name>/versions/<version-id>/   weights, config, tokenizer files, manifest.json
     <root>/<name>/current                  one version id, replaced atomically
     <root>/<name>/history                  ids that were made current, oldest first (for rollback)
+    <root>/<name>/leases/<version-id>/     one file per running service that has this version
+                                           loaded (``<host>-<pid>``): ``gc`` never deletes it
 
 A version is written in a temporary directory beside ``versions/`` and renamed into place, so a
 reader never sees a half-written version; ``current`` is only ever replaced with ``os.replace``.
+Nothing here imports torch or transformers: listing or promoting versions stays cheap.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import json
 import logging
 import os
 import re
 import secrets
 import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, VersionNotFound
+from .manifest import MANIFEST, SCHEMA_VERSION, Manifest, VersionInfo, dump_manifest, parse_manifest, read_manifest
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-SCHEMA_VERSION = 1
 DEFAULT_ROOT = Path(__file__).resolve().parent / "models"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -86,7 +88,14 @@ class Version:
     name: str
     id: str
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
+
+
+@dataclass
+class GcResult:
+    removed: list[str]
+    kept: list[str]
+    temp_removed: list[str]
 
 
 class ModelStore:
@@ -106,11 +115,6 @@ class ModelStore:
         return path
 
     # -- reading -------------------------------------------------------------------------
-    def models(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.iterdir() if (p / "versions").is_dir())
-
     def list_versions(self, name: str) -> list[str]:
         """Published version ids, oldest first (ids sort by time)."""
         vdir = self.model_dir(name) / "versions"
@@ -142,12 +146,7 @@ class ModelStore:
 
     def verify(self, version: Version) -> None:
         """Recompute every recorded sha256; raise ``ChecksumMismatch`` on any difference."""
-        files = version.manifest.get("files")
-        if not isinstance(files, dict) or not files:
-            raise ManifestError(f"version {version.id}: manifest lists no files")
-        if not any(str(f).endswith(".safetensors") for f in files):
-            raise ManifestError(f"version {version.id}: no safetensors weights listed")
-        for rel, expected in files.items():
+        for rel, expected in version.manifest.files.items():
             path = version.path / check_file_name(rel)
             if not path.is_file():
                 raise ChecksumMismatch(f"version {version.id}: file {rel} is missing")
@@ -162,7 +161,7 @@ class ModelStore:
         self,
         name: str,
         write: Callable[[Path], None],
-        manifest: dict[str, Any],
+        info: VersionInfo,
         make_current: bool = True,
         version_id: str | None = None,
     ) -> Version:
@@ -184,9 +183,11 @@ class ModelStore:
             }
             if not any(f.endswith(".safetensors") for f in files):
                 raise ManifestError("refusing to publish a version without safetensors weights")
-            full = {**manifest, "schema_version": SCHEMA_VERSION, "name": name, "version": vid}
-            full["files"] = files
-            (tmp / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=True), encoding="utf-8")
+            full = parse_manifest(
+                {**info.model_dump(), "schema_version": SCHEMA_VERSION, "name": name, "version": vid, "files": files},
+                vid,
+            )
+            (tmp / MANIFEST).write_text(dump_manifest(full), encoding="utf-8")
             for p in tmp.rglob("*"):
                 _fsync_path(p)
             _fsync_path(tmp)
@@ -226,6 +227,74 @@ class ModelStore:
         log.info("rolled back %s -> %s", name, target)
         return target
 
+    # -- leases: which versions running services hold --------------------------------------
+    def _lease_file(self, name: str, version: str) -> Path:
+        return self.model_dir(name) / "leases" / check_name(version) / f"{socket.gethostname()}-{os.getpid()}"
+
+    def lease(self, name: str, version: str) -> None:
+        """Record that this process serves ``version``: ``gc`` will not delete it. A store this
+        process cannot write (a read-only mount) is still served; the lease is then skipped."""
+        path = self._lease_file(name, version)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError as exc:
+            log.warning("cannot record a lease on %s/%s (%s): gc cannot see that it is served", name, version, exc)
+
+    def release(self, name: str, version: str) -> None:
+        path = self._lease_file(name, version)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+            path.parent.rmdir()  # only when no other holder is left
+
+    def holders(self, name: str, version: str) -> list[str]:
+        """Live leases on ``version``. A lease of this host whose process is gone is stale and
+        removed; a lease of another host cannot be checked from here and counts as live."""
+        ldir = self.model_dir(name) / "leases" / check_name(version)
+        if not ldir.is_dir():
+            return []
+        live = []
+        here = socket.gethostname()
+        for f in ldir.iterdir():
+            host, _, pid = f.name.rpartition("-")
+            if host == here and pid.isdigit() and not _pid_alive(int(pid)):
+                f.unlink(missing_ok=True)
+                continue
+            live.append(f.name)
+        return live
+
+    # -- housekeeping ----------------------------------------------------------------------
+    def gc(self, name: str, keep: int, tmp_age_s: float = 3600.0, dry_run: bool = False) -> GcResult:
+        """Delete old versions of ``name``, except ``current``, every version in the promotion
+        history, the ``keep`` newest and any version a running service holds a lease on; remove
+        temporary directories of publishes that died more than ``tmp_age_s`` ago."""
+        if keep < 0:
+            raise ValueError("keep must be >= 0")
+        versions = self.list_versions(name)
+        protected = set(self._history(name)) | set(versions[len(versions) - keep :] if keep else [])
+        cur = self.current(name)
+        if cur:
+            protected.add(cur)
+        result = GcResult(removed=[], kept=[], temp_removed=[])
+        for vid in versions:
+            # the lease is checked last, just before deleting, to keep the race with a loading
+            # service as short as it can be
+            if vid in protected or self.holders(name, vid):
+                result.kept.append(vid)
+                continue
+            result.removed.append(vid)
+            if not dry_run:
+                shutil.rmtree(self.version_dir(name, vid))
+                log.info("gc: removed %s/%s", name, vid)
+        mdir = self.model_dir(name)
+        now = time.time()
+        for tmp in sorted(mdir.glob(".tmp-*")) if mdir.is_dir() else []:
+            if tmp.is_dir() and now - tmp.stat().st_mtime >= tmp_age_s:
+                result.temp_removed.append(tmp.name)
+                if not dry_run:
+                    shutil.rmtree(tmp, ignore_errors=True)
+        return result
+
     def _history(self, name: str) -> list[str]:
         try:
             text = (self.model_dir(name) / "history").read_text(encoding="utf-8")
@@ -234,25 +303,17 @@ class ModelStore:
         return [line.strip() for line in text.splitlines() if line.strip()]
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
 def check_file_name(rel: str) -> str:
     if rel.startswith(("/", "\\")) or ".." in Path(rel).parts:
         raise ManifestError(f"manifest names a file outside its version: {rel!r}")
     return rel
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    mpath = path / MANIFEST
-    try:
-        data = json.loads(mpath.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"{path.name}: manifest.json is missing") from None
-    except (OSError, ValueError) as exc:
-        raise ManifestError(f"{path.name}: manifest.json is unreadable: {exc}") from None
-    if not isinstance(data, dict):
-        raise ManifestError(f"{path.name}: manifest.json is not an object")
-    schema = data.get("schema_version")
-    if not isinstance(schema, int) or schema > SCHEMA_VERSION or schema < 1:
-        raise ManifestError(
-            f"{path.name}: manifest schema_version {schema!r} is not supported (this code reads 1..{SCHEMA_VERSION})"
-        )
-    return data

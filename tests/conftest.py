@@ -49,7 +49,7 @@ def trained_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("store")
     v1 = train(tiny_config(root, seed=1))
     v2 = train(tiny_config(root, seed=2))
-    return {"root": root, "v1": v1["version"], "v2": v2["version"], "results": (v1, v2)}
+    return {"root": root, "v1": v1.version, "v2": v2.version, "results": (v1, v2)}
 
 
 @pytest.fixture

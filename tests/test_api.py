@@ -14,9 +14,9 @@ import torch
 from prometheus_client.parser import text_string_to_metric_families
 from transformers import AutoModelForSequenceClassification
 
-from model_store import ModelStore, encode
-from model_store.loader import load_tokenizer
-from model_store.render import InputSpec
+from model_store import ModelStore
+from modeling import encode
+from modeling.loader import load_tokenizer, pick_device
 
 ITEMS = [
     {
@@ -50,7 +50,7 @@ def direct_scores(path: Path, items: list[Any]) -> list[float]:
     """A plain Hugging Face forward of the saved files, one item at a time."""
     store = ModelStore(path.parents[2])
     v = store.resolve(path.parents[1].name, path.name)
-    spec = InputSpec.from_manifest(v.manifest)
+    spec = v.manifest.input
     tok = load_tokenizer(path)
     pairs = [(None, it) if isinstance(it, str) else (it.get("prompt"), it["response"]) for it in items]
     model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=torch.float32).eval()
@@ -87,7 +87,7 @@ def test_gate_threshold_precedence(trained_store: dict, serve: Any) -> None:
     srv = serve(trained_store["root"])
     scores = [x["score"] for x in httpx.post(srv.url + "/score", json={"items": ITEMS}).json()["results"]]
     g = httpx.post(srv.url + "/gate", json={"items": ITEMS}).json()
-    assert g["threshold_source"] == "manifest" and g["threshold"] == pytest.approx(manifest["threshold"]["value"])
+    assert g["threshold_source"] == "manifest" and g["threshold"] == pytest.approx(manifest.threshold.value)
     for s, res in zip(scores, g["results"], strict=True):
         assert res["allowed"] == (s >= g["threshold"]) and res["decision"] == ("allow" if res["allowed"] else "block")
     mid = sorted(scores)[1] + 1e-6
@@ -130,17 +130,37 @@ def test_error_statuses(trained_store: dict, serve: Any) -> None:
     assert httpx.post(u + "/score", json={"items": ["fine"]}).status_code == 200
 
 
-def test_queue_full_429_and_timeout_504(trained_store: dict, serve: Any) -> None:
-    srv = serve(trained_store["root"], max_queue=2, request_timeout_s=0.3)
-    r = httpx.post(srv.url + "/score", json={"items": ["a", "b", "c"]})
-    assert _err(r, 429)["type"] == "queue_full" and r.headers["retry-after"]
-    # occupy the forward thread so queued work cannot start in time
-    srv.app.state.batcher.executor.submit(time.sleep, 1.0)
+def _block_torch_thread(srv: Any, seconds: float) -> None:
+    """Occupy the one torch thread with real waiting, so queued work cannot start."""
+    srv.app.state.rewardgate.torch_thread.submit(time.sleep, seconds)
     time.sleep(0.05)
-    r = httpx.post(srv.url + "/score", json={"items": ["a"]})
-    assert _err(r, 504)["type"] == "timeout"
+
+
+def _post_in_background(url: str, items: list[str], out: list[httpx.Response]) -> threading.Thread:
+    t = threading.Thread(target=lambda: out.append(httpx.post(url + "/score", json={"items": items}, timeout=30)))
+    t.start()
+    return t
+
+
+def test_queue_full_429_and_timeout_504(trained_store: dict, serve: Any) -> None:
+    srv = serve(trained_store["root"], max_queue=2, request_timeout_s=0.5)
+    _block_torch_thread(srv, 1.5)
+    waiting: list[httpx.Response] = []
+    first = _post_in_background(srv.url, ["a"], waiting)  # taken into a batch, waits for the thread
+    time.sleep(0.1)
+    second = _post_in_background(srv.url, ["b", "c"], waiting)  # fills the queue of 2
+    time.sleep(0.1)
+    r = httpx.post(srv.url + "/score", json={"items": ["d"]})
+    err = _err(r, 429)
+    assert err["type"] == "queue_full" and "2 items waiting" in err["message"] and r.headers["retry-after"] == "1"
+    first.join()
+    second.join()
+    assert sorted(_err(w, 504)["type"] for w in waiting) == ["timeout", "timeout"]
     time.sleep(1.0)
     assert httpx.post(srv.url + "/score", json={"items": ["a"]}).status_code == 200
+    # more items than the whole queue can ever hold: no retry cures that, so 413, not 429
+    r = httpx.post(srv.url + "/score", json={"items": ["a", "b", "c"]})
+    assert _err(r, 413)["type"] == "too_many_items" and "whole queue" in r.text and "retry-after" not in r.headers
 
 
 def test_not_ready_503(tmp_path: Path, serve: Any) -> None:
@@ -197,7 +217,11 @@ def test_metrics_parse_and_hold_every_metric(trained_store: dict, serve: Any) ->
     missing = [m for m in EXPECTED_METRICS if m not in names]
     assert not missing, missing
     samples = metric_samples(srv.url)
-    assert samples[f"rewardgate_model_info{{device=cpu,dtype=float32,name=default,version={trained_store['v2']}}}"] == 1
+    device, dtype = pick_device("auto", "auto")  # what the service picks on this host, GPU or not
+    dt = str(dtype).removeprefix("torch.")
+    assert (
+        samples[f"rewardgate_model_info{{device={device},dtype={dt},name=default,version={trained_store['v2']}}}"] == 1
+    )
     assert samples["rewardgate_items_scored_total"] >= 4
 
 
@@ -306,18 +330,29 @@ def test_client_honours_retry_after_on_429(trained_store: dict, serve: Any) -> N
     from app.client import RewardGateClient
 
     srv = serve(trained_store["root"], max_queue=1)
-    with RewardGateClient(srv.url, retries=1, max_delay=0.05, fail_open=False) as c:
+    _block_torch_thread(srv, 3.0)
+    waiting: list[httpx.Response] = []
+    first = _post_in_background(srv.url, ["a"], waiting)
+    time.sleep(0.1)
+    second = _post_in_background(srv.url, ["b"], waiting)  # the queue of one is now full
+    time.sleep(0.1)
+    # the backoff alone would wait 0.01 s; the server's Retry-After says 1 s
+    with RewardGateClient(srv.url, retries=1, backoff=0.01, max_delay=5.0, fail_open=False) as c:
         t0 = time.monotonic()
-        d = c.gate(["a", "b"])  # two items never fit a queue of one: 429 every time
-        assert d.degraded and d.allowed == [False, False] and "429" in (d.error or "")
-        assert time.monotonic() - t0 >= 0.05  # it waited (Retry-After capped at max_delay) once
+        d = c.gate(["c"])
+        took = time.monotonic() - t0
+    assert d.degraded and d.allowed == [False] and "429" in (d.error or "")
+    assert 1.0 <= took < 2.0, took
+    first.join()
+    second.join()
+    assert [w.status_code for w in waiting] == [200, 200]
 
 
 def test_failed_batch_fails_each_caller_clearly(trained_store: dict, serve: Any) -> None:
     """A real fault in the forward pass (a weight of the wrong shape, not a mock) fails every
     caller in the batch with one clear error; a reload puts things right."""
     srv = serve(trained_store["root"])
-    head = srv.app.state.models.scorer.loaded.model.model.score
+    head = srv.app.state.rewardgate.registry.scorer.loaded.model.model.score
     head.weight = torch.nn.Parameter(torch.zeros(1, 3))  # the forward now raises inside torch
 
     async def run() -> list[httpx.Response]:

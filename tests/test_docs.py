@@ -147,3 +147,29 @@ def test_make_run_trains_when_empty_then_serves(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_error_table_matches_the_code() -> None:
+    from app.errors import ERRORS, INTERNAL
+
+    section = README.split("Every error has one shape")[1].split("## Settings")[0]
+    rows = re.findall(r"^\| (\d{3}) \| `(\w+)` \| (.*) \|$", section, re.M)
+    assert rows == [(str(e.status), e.type, e.when) for e in [*ERRORS.values(), INTERNAL]]
+
+
+def test_openapi_error_responses_come_from_the_table() -> None:
+    from app.errors import ERRORS
+    from app.main import create_app
+
+    kinds = {(e.status, e.type) for e in ERRORS.values()}
+    spec = create_app(Settings()).openapi()
+    seen = set()
+    for path, ops in spec["paths"].items():
+        for op in ops.values():
+            for status, resp in op["responses"].items():
+                for t in re.findall(r"`(\w+)`:", resp.get("description", "")):
+                    assert (int(status), t) in kinds, (path, status, t)
+                    seen.add((path, int(status), t))
+    for status, t in [(429, "queue_full"), (413, "too_many_items"), (503, "shutting_down"), (500, "inference_failed")]:
+        assert ("/gate", status, t) in seen and ("/score", status, t) in seen
+    assert ("/admin/reload", 409, "reload_failed") in seen

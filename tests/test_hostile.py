@@ -5,7 +5,7 @@ Also: keys and user text stay out of logs."""
 from __future__ import annotations
 
 import json
-import logging
+import signal
 from typing import Any
 
 import httpx
@@ -102,20 +102,40 @@ def test_still_answers_after_abuse(server: Any) -> None:
     assert r.status_code == 200 and len(r.json()["results"]) == 1
 
 
-def test_keys_and_user_text_stay_out_of_logs(trained_store: dict, serve: Any, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
-    srv = serve(trained_store["root"], api_keys="sekrit-api-key", admin_keys="sekrit-admin-key")
+def test_keys_and_user_text_stay_out_of_logs(trained_store: dict) -> None:
+    """``python -m app`` with the logging it really uses (uvicorn's loggers included), at debug
+    level: neither keys nor user text reach its output."""
+    from tests.test_reliability import start_app
+
+    env = {
+        "REWARDGATE_STORE": str(trained_store["root"]),
+        "REWARDGATE_API_KEYS": "sekrit-api-key",
+        "REWARDGATE_ADMIN_KEYS": "sekrit-admin-key",
+        "REWARDGATE_LOG_LEVEL": "debug",
+    }
+    proc, url = start_app(env)
     marker = "USER-TEXT-MARKER-91"
-    for key in ("wrong-key-guess", "sekrit-api-key"):
-        r = httpx.post(srv.url + "/gate", json={"items": [marker]}, headers={"Authorization": f"Bearer {key}"})
-        assert "sekrit" not in r.text and "wrong-key-guess" not in r.text
-    httpx.post(srv.url + "/score", json={"items": [marker * 10000]}, headers={"Authorization": "Bearer sekrit-api-key"})
-    httpx.post(
-        srv.url + "/admin/reload",
-        json={"version": "../" + marker},
-        headers={"Authorization": "Bearer sekrit-admin-key"},
-    )
-    logged = caplog.text
+    try:
+        for key in ("wrong-key-guess", "sekrit-api-key"):
+            r = httpx.post(url + "/gate", json={"items": [marker]}, headers={"Authorization": f"Bearer {key}"})
+            assert "sekrit" not in r.text and "wrong-key-guess" not in r.text
+        auth = {"Authorization": "Bearer sekrit-api-key"}
+        httpx.post(url + "/score", json={"items": [marker * 10000]}, headers=auth)
+        httpx.post(url + "/score", json={"items": [{"prompt": marker, "response": ""}]}, headers=auth)
+        httpx.post(url + "/score", content=b'{"items": ["' + marker.encode() + b'"', headers=auth)
+        httpx.post(
+            url + "/admin/reload",
+            json={"version": "../" + marker},
+            headers={"Authorization": "Bearer sekrit-admin-key"},
+        )
+        ok = httpx.post(url + "/admin/reload", headers={"Authorization": "Bearer sekrit-admin-key"})
+        assert ok.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    logged = out.decode()
+    assert "uvicorn" in logged.lower() or "Started server" in logged  # uvicorn's own loggers were captured
+    assert "loaded default/" in logged  # and ours
     for secret in ("sekrit-api-key", "sekrit-admin-key", "wrong-key-guess", marker):
         assert secret not in logged, secret
 

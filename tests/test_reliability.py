@@ -8,6 +8,7 @@ import gc
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 
 from bench.load import drive
 from model_store import ModelStore
+from model_store.store import sha256_file
 
 from .conftest import free_port
 
@@ -78,11 +80,9 @@ def test_overload_sheds_with_429_and_recovers(trained_store: dict, serve: Any) -
     assert set(statuses) <= {200, 429}, set(statuses)
     assert statuses.count(429) > 0, "the burst never filled the queue"
     assert statuses.count(200) > 0
-    assert srv.app.state.batcher.peak_depth <= 24
+    assert srv.app.state.rewardgate.batcher.peak_depth <= 24
     lat429 = [lat for lat, s in zip(res["latencies"], statuses, strict=True) if s == 429]
     assert sorted(lat429)[len(lat429) // 2] < 0.5, "429s must be prompt, not queued"
-    r = httpx.post(srv.url + "/score", json={"items": ["a", "b", "c"] * 9})
-    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
     after = asyncio.run(drive("127.0.0.1", port, "/score", [body] * 20, 1))
     assert sorted(after["latencies"])[10] < base_p50 * 3 + 0.02, "latency did not recover after the burst"
     assert rss_mb() - rss0 < 150
@@ -144,7 +144,7 @@ def test_reload_churn_under_load(store_copy: dict, serve: Any) -> None:
             v = (store_copy["v1"], store_copy["v2"])[i % 2]
             r = httpx.post(srv.url + "/admin/reload", json={"version": v}, timeout=60)
             assert r.status_code == 200, r.text
-            scorers.append(weakref.ref(srv.app.state.models.scorer))
+            scorers.append(weakref.ref(srv.app.state.rewardgate.registry.scorer))
             time.sleep(0.1)
     finally:
         stop.set()
@@ -157,46 +157,62 @@ def test_reload_churn_under_load(store_copy: dict, serve: Any) -> None:
     assert len(alive) <= 1, f"{len(alive)} old versions still in memory"
 
 
-def test_sigterm_drains_in_flight_work_and_exits_0(trained_store: dict) -> None:
+def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """``python -m app`` as a real process (its own logging setup, its own signal handling)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "REWARDGATE_STORE": str(trained_store["root"]),
-        "PORT": str(port),
-        "REWARDGATE_SHUTDOWN_GRACE_S": "1.0",
-        "REWARDGATE_LOG_LEVEL": "warning",
-        "PYTHONPATH": str(ROOT),
-    }
+    full = {**os.environ, "PORT": str(port), "PYTHONPATH": str(ROOT), **env}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "app"], cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz").status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("python -m app did not become ready")
+
+
+def test_sigterm_drains_in_flight_work_and_exits_0(trained_store: dict) -> None:
+    """Seconds of real work are in flight when SIGTERM lands: every request still gets all its
+    scores, new work is refused, and the process exits 0."""
+    env = {
+        "REWARDGATE_STORE": str(trained_store["root"]),
+        "REWARDGATE_SHUTDOWN_GRACE_S": "0.5",
+        "REWARDGATE_LOG_LEVEL": "warning",
+        "REWARDGATE_MAX_BATCH_ITEMS": "1",  # one forward per item: thousands of real forwards queued
+        "REWARDGATE_MAX_QUEUE": "10000",
+    }
+    proc, url = start_app(env)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        results: list[int] = []
+        done: list[tuple[float, int, int]] = []  # (finished at, status, results)
 
-        def call() -> None:
-            r = httpx.post(url + "/score", json={"items": ["long reply " * 60] * 64}, timeout=30)
-            results.append(r.status_code)
+        def call(i: int) -> None:
+            items = [f"reply {i}.{k} " + "long reply " * 30 for k in range(64)]
+            r = httpx.post(url + "/score", json={"items": items}, timeout=60)
+            n = len(r.json().get("results", [])) if r.status_code == 200 else 0
+            done.append((time.monotonic(), r.status_code, n))
 
-        inflight = [threading.Thread(target=call) for _ in range(4)]
+        inflight = [threading.Thread(target=call, args=(i,)) for i in range(100)]
         for t in inflight:
             t.start()
-        time.sleep(0.3)
+        time.sleep(0.5)
+        signalled = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
+        time.sleep(0.1)
         ready = httpx.get(url + "/readyz")
-        assert ready.status_code == 503 and ready.json()["error"]["type"] == "not_ready"
-        assert httpx.post(url + "/score", json={"items": ["late"]}).status_code == 503
+        assert ready.status_code == 503 and ready.json()["error"]["type"] == "shutting_down"
+        late = httpx.post(url + "/score", json={"items": ["late"]})
+        assert late.status_code == 503 and late.json()["error"]["type"] == "shutting_down"
         for t in inflight:
             t.join()
-        assert results == [200] * 4
+        assert [(status, n) for _, status, n in done] == [(200, 64)] * 100
+        finished_after = max(at for at, _, _ in done) - signalled
+        assert finished_after > 1.0, f"the work was done {finished_after:.2f}s after SIGTERM: not in flight"
         assert proc.wait(timeout=30) == 0
     finally:
         if proc.poll() is None:
@@ -218,6 +234,20 @@ def _damage(kind: str, root: Path, vid: str) -> None:
         m = json.loads((vdir / "manifest.json").read_text())
         m["schema_version"] = 2
         (vdir / "manifest.json").write_text(json.dumps(m))
+    elif kind == "invalid manifest":
+        m = json.loads((vdir / "manifest.json").read_text())
+        m["threshold"] = "high"
+        (vdir / "manifest.json").write_text(json.dumps(m))
+    elif kind in ("weights that do not fit", "failing warm-up"):
+        m = json.loads((vdir / "manifest.json").read_text())
+        if kind == "failing warm-up":
+            m["input"]["prefix_ids"] = [10**6]  # a token id past the embedding: the warm-up forward raises
+        else:
+            config = json.loads((vdir / "config.json").read_text())
+            config["ffn_dim"] *= 2  # the saved fc1/fc2 no longer fit the model the config builds
+            (vdir / "config.json").write_text(json.dumps(config))
+            m["files"]["config.json"] = sha256_file(vdir / "config.json")
+        (vdir / "manifest.json").write_text(json.dumps(m))
     elif kind == "current names a missing version":
         (root / "default" / "current").write_text("20300101T000000000000Z-abcdef\n")
         return
@@ -232,6 +262,9 @@ def _damage(kind: str, root: Path, vid: str) -> None:
         ("missing manifest", "manifest.json is missing"),
         ("future schema", "schema_version 2"),
         ("current names a missing version", "has no version"),
+        ("invalid manifest", "field 'threshold': input should be a valid dictionary"),
+        ("weights that do not fit", "failed to load"),
+        ("failing warm-up", "IndexError"),
     ],
 )
 def test_store_faults_keep_last_good_version(store_copy: dict, serve: Any, kind: str, message: str) -> None:
@@ -243,6 +276,52 @@ def test_store_faults_keep_last_good_version(store_copy: dict, serve: Any, kind:
     assert message in r.json()["error"]["message"]
     ok = httpx.post(srv.url + "/score", json={"items": ["x"]})
     assert ok.status_code == 200 and ok.json()["model"]["version"] == store_copy["v2"]
+    assert httpx.get(srv.url + "/readyz").status_code == 200
+
+
+def test_failed_initial_load_leaves_readyz_503_with_the_reason(store_copy: dict, serve: Any) -> None:
+    _damage("failing warm-up", store_copy["root"], store_copy["v1"])
+    srv = serve(store_copy["root"], wait_ready=False)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        r = httpx.get(srv.url + "/readyz")
+        if "IndexError" in r.text:
+            break
+        time.sleep(0.05)
+    assert r.status_code == 503 and r.json()["error"]["type"] == "not_ready", r.text
+    assert "IndexError" in r.json()["error"]["message"]
+    assert httpx.post(srv.url + "/score", json={"items": ["x"]}).status_code == 503
+
+
+def test_watcher_survives_a_broken_version(store_copy: dict, serve: Any) -> None:
+    """A broken `current` is logged and skipped; the watcher keeps watching and takes the next."""
+    root = store_copy["root"]
+    srv = serve(root, watch_interval_s=0.05)
+    vdir = root / "default" / "versions" / store_copy["v1"]
+    fixed = vdir.parent / "20990101T000000000000Z-fixed0"
+    shutil.copytree(vdir, fixed)  # a good copy of v1, published later
+    _damage("failing warm-up", root, store_copy["v1"])  # current -> the broken v1
+
+    def metric(name: str) -> float:
+        for line in httpx.get(srv.url + "/metrics").text.splitlines():
+            if line.startswith(name):
+                return float(line.split()[-1])
+        return 0.0
+
+    deadline = time.monotonic() + 30
+    while metric('rewardgate_reloads_total{result="failed"}') < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert metric('rewardgate_reloads_total{result="failed"}') == 1
+    assert httpx.post(srv.url + "/score", json={"items": ["x"]}).json()["model"]["version"] == store_copy["v2"]
+    time.sleep(0.3)  # several more ticks: the broken version is not retried every tick
+    assert metric('rewardgate_reloads_total{result="failed"}') == 1
+    (root / "default" / "current").write_text(fixed.name + "\n")
+    while time.monotonic() < deadline:
+        if httpx.post(srv.url + "/score", json={"items": ["x"]}).json()["model"]["version"] == fixed.name:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the watcher stopped after a failed reload")
 
 
 def test_killed_training_publish_leaves_store_clean(store_copy: dict) -> None:
@@ -255,7 +334,11 @@ def test_killed_training_publish_leaves_store_clean(store_copy: dict) -> None:
         "    (d / 'model.safetensors').write_bytes(b'x' * 1000)\n"
         "    print('writing', flush=True)\n"
         "    time.sleep(60)\n"
-        f"ModelStore({str(root)!r}).publish('default', write, {{}})\n"
+        "from model_store import VersionInfo\n"
+        f"store = ModelStore({str(root)!r})\n"
+        "m = store.resolve('default').manifest\n"
+        "info = VersionInfo.model_validate(m.model_dump(exclude={'files', 'name', 'version', 'schema_version'}))\n"
+        "store.publish('default', write, info)\n"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", script],

@@ -1,4 +1,5 @@
-from model_store import InputSpec, encode, render
+from model_store import InputSpec
+from modeling import encode, render
 from training.model import train_tokenizer
 
 
@@ -31,7 +32,7 @@ def test_right_truncation_keeps_start() -> None:
 
 
 def test_fast_path_equals_tokenizer_call() -> None:
-    from model_store.render import _token_ids
+    from modeling.render import _token_ids
 
     tok = train_tokenizer(["héllo wörld, prices 3.50 {x}\n\nnew line"] * 30, vocab_size=300)
     texts = ["héllo wörld", "", "  spaces  ", "prices 3.50 {x}\n\nnew line", "ünïcödé 😀"]

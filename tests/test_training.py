@@ -1,17 +1,20 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+from safetensors import safe_open
 from transformers import AutoModelForSequenceClassification, OPTConfig, OPTForSequenceClassification
 
-from model_store import InputSpec, ModelStore, PackedRewardModel, encode
-from model_store.loader import load_version
+from model_store import InputSpec, ModelStore
+from modeling import PackedRewardModel, encode
+from modeling.loader import load_version
 from training.config import TrainConfig
 from training.model import train_tokenizer
-from training.train import QualityGateFailed, bt_loss, train
+from training.train import QualityGateFailed, bt_loss, lr_factor, train, training_data
 
 from .conftest import tiny_config
 
@@ -79,8 +82,44 @@ def test_published_model_scores_identically_after_reload(trained_store: dict) ->
         ref = [hf(torch.tensor([s])).logits[0, 0].item() for s in seqs]
         got = loaded.model(seqs).tolist()
     assert got == pytest.approx(ref, abs=1e-4)
-    metrics = loaded.manifest["metrics"]
-    assert 0.0 <= metrics["accuracy"] <= 1.0 and "roc_auc" in metrics
+    metrics = loaded.manifest.metrics
+    assert metrics is not None and 0.0 <= metrics.accuracy <= 1.0 and 0.0 <= metrics.roc_auc <= 1.0
+
+
+def test_saved_weights_are_bf16_tensors(trained_store: dict) -> None:
+    v = ModelStore(trained_store["root"]).resolve("default")
+    dtypes = set()
+    with safe_open(str(v.path / "model.safetensors"), framework="pt") as f:
+        for key in f.keys():  # noqa: SIM118 (safe_open has no __iter__)
+            t = f.get_tensor(key)
+            if t.is_floating_point():
+                dtypes.add(t.dtype)
+    assert dtypes == {torch.bfloat16}
+
+
+def test_embedded_data_lives_only_inside_its_context(tmp_path: Path) -> None:
+    cfg = TrainConfig.from_dict({"default_prompts": 40})
+    with training_data(cfg) as data:
+        tmp_dirs = [p for p in Path(tempfile.gettempdir()).glob("rewardgate-data-*")]
+        assert data.train and data.validation and tmp_dirs
+    assert not [p for p in tmp_dirs if p.exists()]
+
+
+def test_schedule_follows_steps_or_time() -> None:
+    assert lr_factor(0.0, 0.1) == pytest.approx(1e-3)
+    assert lr_factor(0.05, 0.1) == pytest.approx(0.5)
+    assert lr_factor(0.1, 0.1) == pytest.approx(1.0)
+    assert lr_factor(0.55, 0.1) == pytest.approx(0.5)
+    assert lr_factor(1.0, 0.1) == 0.0
+
+
+def test_time_limit_ends_with_the_learning_rate_decayed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A run cut by its clock, not its step count, still anneals to zero."""
+    caplog.set_level("INFO", logger="training")
+    r = train(tiny_config(tmp_path, max_steps=100_000, time_limit_s=4.0, log_every=1))
+    assert r.train["steps"] < 100_000 and r.train["seconds"] < 10
+    lrs = [float(m.split("lr ")[1].split()[0]) for m in caplog.messages if m.startswith("step ")]
+    assert max(lrs) > 1e-3 and lrs[-1] < 0.05 * max(lrs)
 
 
 def test_quality_gate_keeps_current(trained_store: dict, tmp_path: Path) -> None:
@@ -105,43 +144,60 @@ def test_config_from_toml_and_cli(tmp_path: Path) -> None:
         TrainConfig.from_dict({"nope": 1})
 
 
-@pytest.mark.slow
-def test_torchrun_two_processes(tmp_path: Path) -> None:
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--master_port=29517",
-        "-m",
-        "training",
-        "--store",
-        str(tmp_path),
-        "--default-prompts",
-        "60",
-        "--vocab-size",
-        "300",
-        "--hidden-size",
-        "32",
-        "--num-layers",
-        "1",
-        "--num-heads",
-        "2",
-        "--ffn-dim",
-        "64",
-        "--max-length",
-        "64",
-        "--max-steps",
-        "6",
-        "--batch-size",
-        "4",
-        "--min-accuracy",
-        "0",
-    ]
+def _torchrun(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}", *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _weights(path: Path) -> dict[str, torch.Tensor]:
+    with safe_open(str(path), framework="pt") as f:
+        return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+
+
+@pytest.mark.slow
+def test_torchrun_synchronises_gradients(tmp_path: Path) -> None:
+    """Both ranks end with identical weights, and those differ from training on one rank's
+    share alone: the gradients really were averaged across processes."""
+    proc = _torchrun(["tests/ddp_worker.py", str(tmp_path), "ddp"], 29517)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    alone = subprocess.run(
+        [sys.executable, "tests/ddp_worker.py", str(tmp_path), "share"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    r0, r1 = _weights(tmp_path / "ddp-rank0.safetensors"), _weights(tmp_path / "ddp-rank1.safetensors")
+    share = _weights(tmp_path / "share-rank0.safetensors")
+    assert r0.keys() == r1.keys() == share.keys()
+    assert all(torch.equal(r0[k], r1[k]) for k in r0)
+    assert any(not torch.equal(r0[k], share[k]) for k in r0)
+
+
+@pytest.mark.slow
+def test_failed_quality_gate_ends_every_rank_with_code_3(tmp_path: Path) -> None:
+    """Two ranks started by hand (as torchrun would, minus its habit of killing the slower rank
+    once one has exited), so each rank's own exit code is seen."""
+    args = [sys.executable, "-m", "training", "--store", str(tmp_path), "--default-prompts", "60"]
+    args += ["--vocab-size", "300", "--hidden-size", "32", "--num-layers", "1", "--num-heads", "2"]
+    args += ["--ffn-dim", "64", "--max-length", "64", "--max-steps", "6", "--batch-size", "4", "--min-accuracy", "1.01"]
+    base = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT), "WORLD_SIZE": "2"}
+    base |= {"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29518"}
+    ranks = [
+        subprocess.Popen(
+            args, cwd=ROOT, env={**base, "RANK": str(r), "LOCAL_RANK": str(r)}, stderr=subprocess.PIPE, text=True
+        )
+        for r in (0, 1)
+    ]
+    errs = [p.communicate(timeout=300)[1] for p in ranks]
+    assert [p.returncode for p in ranks] == [3, 3], errs[0][-2000:] + errs[1][-2000:]
+    assert all("quality gate failed" in e for e in errs)
     store = ModelStore(tmp_path)
-    v = store.resolve("default")
-    assert v.manifest["train"]["world_size"] == 2
-    assert v.manifest["train"]["pairs_seen"] == 6 * 4 * 2
+    assert store.current("default") is None
+    (vid,) = store.list_versions("default")
+    train_stats = store.resolve("default", vid).manifest.train
+    assert train_stats is not None and train_stats["world_size"] == 2
+    assert train_stats["pairs_seen"] == 6 * 4 * 2

@@ -1,11 +1,13 @@
-"""`make train`: data -> pairs -> model -> Bradley-Terry training -> evaluation -> publish.
+"""`make train`: data -> model -> fit (Bradley-Terry) -> evaluate -> publish.
 
-Reads top to bottom. Runs unchanged on one CPU, one GPU, or several processes under
-``torchrun`` / ``accelerate launch`` (DDP; the environment says which).
+``train(cfg)`` at the bottom reads as that sequence; each phase is a function that can be run
+and tested alone. Runs unchanged on one CPU, one GPU, or several processes under ``torchrun`` /
+``accelerate launch`` (DDP; the environment says which).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import math
@@ -15,20 +17,36 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
-from model_store import InputSpec, ModelStore, PackedRewardModel, encode, prefix_ids_of
+from model_store import (
+    EvalMetrics,
+    InputSpec,
+    ModelStore,
+    QualityGate,
+    ScoreStats,
+    Threshold,
+    Version,
+    VersionInfo,
+    new_version_id,
+)
+from modeling import PackedRewardModel, encode, prefix_ids_of
+from modeling.scoring import score_all
 
 from . import default_data
 from .config import TrainConfig
 from .data import Pair, fingerprint, load_pairs, split
-from .evaluate import calibrate_threshold, pair_metrics, report, score_all
+from .metrics import calibrate_threshold, pair_metrics
 from .model import build
+from .report import report
 
 log = logging.getLogger("training")
 
@@ -37,6 +55,121 @@ class QualityGateFailed(RuntimeError):
     pass
 
 
+# -- processes -------------------------------------------------------------------------------
+@dataclass
+class Processes:
+    """This process's place among the training processes (one, or several under torchrun)."""
+
+    world: int
+    rank: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return dist.is_available() and dist.is_initialized()
+
+    def agree_max(self, value: float) -> float:
+        """The largest ``value`` over all processes: every rank takes the same decision."""
+        if not self.distributed:
+            return value
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return float(t.item())
+
+    def from_main(self, flag: bool) -> bool:
+        """Rank 0's ``flag``, on every rank."""
+        if not self.distributed:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        dist.broadcast(t, src=0)
+        return bool(t.item())
+
+
+@contextlib.contextmanager
+def processes(cfg: TrainConfig) -> Iterator[Processes]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    cuda = torch.cuda.is_available()
+    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    if world > 1:
+        dist.init_process_group("nccl" if cuda else "gloo")
+    try:
+        yield Processes(world, rank, device)
+    finally:
+        if world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+# -- data ------------------------------------------------------------------------------------
+@dataclass
+class TrainingData:
+    train: list[Pair]
+    validation: list[Pair]
+    fingerprint: dict[str, Any]
+
+
+@contextlib.contextmanager
+def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
+    """The pairs, split by prompt. Without ``--data``, the embedded generator writes its set into
+    a temporary directory that lives as long as this context."""
+    with contextlib.ExitStack() as stack:
+        sources = list(cfg.data)
+        if sources:
+            fp = fingerprint(sources)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rewardgate-data-"))
+            sources = [str(default_data.write(Path(tmp) / "default.jsonl", cfg.default_prompts, cfg.seed))]
+            fp = {"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"}
+            log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
+        pairs = load_pairs(sources, cfg.format, cfg.seed)
+        train_pairs, val_pairs = split(pairs, cfg.val_fraction, cfg.seed)
+        if cfg.max_pairs:
+            train_pairs = train_pairs[: cfg.max_pairs]
+        if not train_pairs or not val_pairs:
+            raise ValueError(f"need training and validation pairs, got {len(train_pairs)} and {len(val_pairs)}")
+        log.info("%d pairs: %d train, %d validation", len(pairs), len(train_pairs), len(val_pairs))
+        yield TrainingData(train_pairs, val_pairs, fp)
+
+
+def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
+    chosen = encode(spec, tokenizer, [(p.prompt, p.chosen) for p in pairs])
+    rejected = encode(spec, tokenizer, [(p.prompt, p.rejected) for p in pairs])
+    return chosen, rejected
+
+
+# -- model -----------------------------------------------------------------------------------
+@dataclass
+class RewardModel:
+    hf: Any  # the transformers *ForSequenceClassification model, saved as is
+    tokenizer: Any
+    spec: InputSpec
+    packed: PackedRewardModel  # the same weights, padding-free forward
+
+
+def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> RewardModel:
+    torch.manual_seed(cfg.seed)
+    texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
+    hf, tokenizer = build(cfg, texts)
+    spec = InputSpec(
+        template=cfg.template,
+        template_no_prompt=cfg.template_no_prompt,
+        max_length=cfg.max_length,
+        truncation_side="left",
+        prefix_ids=prefix_ids_of(tokenizer),
+    )
+    return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device))
+
+
+# -- fit -------------------------------------------------------------------------------------
 def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random, group: bool) -> list[list[int]]:
     """Shuffled batches of indices; with ``group``, each batch holds pairs of similar length
     (sorted within shuffled windows of 50 batches, as HF's group_by_length), so a padded
@@ -59,107 +192,64 @@ def bt_loss(
     return (per_pair * weight).sum() / weight.sum()
 
 
-def make_optimizer(
-    model: torch.nn.Module, cfg: TrainConfig, total_steps: int, fused: bool = False
-) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-    """AdamW (no decay on biases and norms), linear warm-up then linear decay to zero."""
-    warmup = int(total_steps * cfg.warmup_ratio)
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
+    """AdamW, no decay on biases and norms."""
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for n, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "norm" in n else decay).append(p)
-    optim = torch.optim.AdamW(
+    return torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=cfg.lr,
         fused=fused,
     )
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim,
-        lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup)),
+
+
+def lr_factor(progress: float, warmup: float) -> float:
+    """Linear warm-up over the first ``warmup`` share of training, then linear decay to zero.
+    ``progress`` is the larger of steps done and time used, so a run cut by its time limit
+    still ends with the learning rate near zero."""
+    if progress < warmup:
+        return max(progress / warmup, 1e-3)
+    return max(0.0, (1.0 - progress) / max(1e-9, 1.0 - warmup))
+
+
+def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
+    """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
+    counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
+    device, world, rank = procs.device, procs.world, procs.rank
+    use_bf16 = cfg.dtype == "bfloat16" or (
+        cfg.dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
     )
-    return optim, sched
-
-
-def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
-    chosen = encode(spec, tokenizer, [(p.prompt, p.chosen) for p in pairs])
-    rejected = encode(spec, tokenizer, [(p.prompt, p.rejected) for p in pairs])
-    return chosen, rejected
-
-
-def train(cfg: TrainConfig) -> dict[str, Any]:
-    # -- processes and devices -------------------------------------------------------------
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    cuda = torch.cuda.is_available()
-    if world > 1:
-        dist.init_process_group("nccl" if cuda else "gloo")
-    device = torch.device(f"cuda:{local_rank}" if cuda else "cpu")
-    if cuda:
-        torch.cuda.set_device(device)
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    main = rank == 0
-    use_bf16 = cfg.dtype == "bfloat16" or (cfg.dtype == "auto" and cuda and torch.cuda.is_bf16_supported())
-    torch.manual_seed(cfg.seed)
-
-    # -- data ------------------------------------------------------------------------------
-    sources = list(cfg.data)
-    tmpdir = None
-    if not sources:
-        tmpdir = tempfile.TemporaryDirectory(prefix="rewardgate-data-")
-        sources = [str(default_data.write(Path(tmpdir.name) / "default.jsonl", cfg.default_prompts, cfg.seed))]
-        log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
-    pairs = load_pairs(sources, cfg.format, cfg.seed)
-    data_fp = (
-        fingerprint(cfg.data) if cfg.data else {"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"}
-    )
-    train_pairs, val_pairs = split(pairs, cfg.val_fraction, cfg.seed)
-    if cfg.max_pairs:
-        train_pairs = train_pairs[: cfg.max_pairs]
-    if not train_pairs or not val_pairs:
-        raise ValueError(f"need training and validation pairs, got {len(train_pairs)} and {len(val_pairs)}")
-    log.info("%d pairs: %d train, %d validation", len(pairs), len(train_pairs), len(val_pairs))
-
-    # -- model and tokenizer --------------------------------------------------------------
-    texts = (t for p in train_pairs for t in ((p.prompt or ""), p.chosen, p.rejected))
-    hf_model: Any
-    hf_model, tokenizer = build(cfg, texts)
-    spec = InputSpec(
-        template=cfg.template,
-        template_no_prompt=cfg.template_no_prompt,
-        max_length=cfg.max_length,
-        truncation_side="left",
-        prefix_ids=prefix_ids_of(tokenizer),
-    )
-    model = PackedRewardModel(hf_model).to(device).train()
-    train_c, train_r = encode_pairs(spec, tokenizer, train_pairs)
-    val_c, val_r = encode_pairs(spec, tokenizer, val_pairs)
+    packed = model.packed.train()
+    train_c, train_r = encode_pairs(model.spec, model.tokenizer, data.train)
     lengths = [len(c) + len(r) for c, r in zip(train_c, train_r, strict=True)]
-    ddp_model: torch.nn.Module = model
-    if world > 1:
-        ddp_model = torch.nn.parallel.DistributedDataParallel(model, device_ids=[local_rank] if cuda else None)
-
-    # -- optimisation ---------------------------------------------------------------------
-    steps_per_epoch = max(1, len(train_pairs) // (cfg.batch_size * world * cfg.grad_accum))
+    net: torch.nn.Module = packed
+    if procs.distributed:
+        net = torch.nn.parallel.DistributedDataParallel(
+            packed, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    steps_per_epoch = max(1, len(data.train) // (cfg.batch_size * world * cfg.grad_accum))
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
-    optim, sched = make_optimizer(model, cfg, total_steps, fused=cuda)
+    optim = make_optimizer(packed, cfg, fused=device.type == "cuda")
 
     step, seen, tokens, t0 = 0, 0, 0, time.perf_counter()
     run_loss, run_acc, run_n = 0.0, 0.0, 0
-    epoch = 0
+    epoch, progress = 0, 0.0
     done = False
     while not done:
         batches = length_grouped_batches(lengths, cfg.batch_size, random.Random(cfg.seed + epoch), cfg.group_by_length)
-        per_rank = len(batches) // world  # equal counts keep DDP ranks in step
+        per_rank = len(batches) // world
         batches = batches[rank * per_rank : (rank + 1) * per_rank]
         for bi in range(0, len(batches) - cfg.grad_accum + 1, cfg.grad_accum):
+            for group in optim.param_groups:
+                group["lr"] = cfg.lr * lr_factor(progress, cfg.warmup_ratio)
             for micro in batches[bi : bi + cfg.grad_accum]:
                 seqs = [train_c[i] for i in micro] + [train_r[i] for i in micro]
-                margin = torch.tensor([train_pairs[i].margin for i in micro], device=device)
-                weight = torch.tensor([train_pairs[i].weight for i in micro], device=device)
+                margin = torch.tensor([data.train[i].margin for i in micro], device=device)
+                weight = torch.tensor([data.train[i].weight for i in micro], device=device)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                    scores = ddp_model(seqs).float()
+                    scores = net(seqs).float()
                 rc, rr = scores[: len(micro)], scores[len(micro) :]
                 loss = bt_loss(rc, rr, margin, weight)
                 (loss / cfg.grad_accum).backward()
@@ -168,91 +258,133 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 run_n += 1
                 seen += len(micro)
                 tokens += sum(len(s) for s in seqs)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(packed.parameters(), cfg.max_grad_norm)
             optim.step()
-            sched.step()
             optim.zero_grad(set_to_none=True)
             step += 1
-            elapsed = time.perf_counter() - t0
-            if main and (step % cfg.log_every == 0 or step == total_steps):
+            elapsed = procs.agree_max(time.perf_counter() - t0)
+            progress = max(step / total_steps, elapsed / cfg.time_limit_s if cfg.time_limit_s else 0.0)
+            if procs.main and (step % cfg.log_every == 0 or step == total_steps):
                 log.info(
-                    "step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s",
+                    "step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s  %.0fs",
                     step,
                     total_steps,
                     run_loss / run_n,
                     run_acc / run_n,
-                    sched.get_last_lr()[0],
+                    optim.param_groups[0]["lr"],
                     seen * world / elapsed,
                     tokens * world / elapsed,
+                    elapsed,
                 )
                 run_loss, run_acc, run_n = 0.0, 0.0, 0
-            if step >= total_steps or (cfg.time_limit_s and elapsed >= cfg.time_limit_s):
+            if progress >= 1.0:
                 done = True
                 break
         epoch += 1
     train_s = time.perf_counter() - t0
-    train_stats = {
+    # The served model is the bf16 one: round the weights now, so evaluation and the threshold
+    # describe exactly what is saved (and, on CPU, exactly what is served).
+    with torch.no_grad():
+        for p in packed.parameters():
+            p.copy_(p.to(torch.bfloat16))
+    return {
         "steps": step,
+        "epochs": epoch,
         "pairs_seen": seen * world,
         "tokens_seen": tokens * world,
         "seconds": train_s,
         "pairs_per_s": seen * world / train_s,
         "world_size": world,
     }
-    if world > 1:
-        dist.barrier()
 
-    # -- evaluation, threshold, publish (rank 0) ----------------------------------------------
-    result: dict[str, Any] = {"train": train_stats}
-    if main:
-        sc = score_all(model, val_c, cfg.eval_batch_tokens)
-        sr = score_all(model, val_r, cfg.eval_batch_tokens)
-        metrics = pair_metrics(sc, sr)
-        threshold = calibrate_threshold(sc, sr, cfg.threshold_method, cfg.target_block_rate)
-        passed = metrics["accuracy"] >= cfg.min_accuracy
-        manifest = {
-            "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "base_model": cfg.base_model,
-            "architecture": hf_model.config.model_type,
-            "dtype": "bfloat16",
-            "input": spec.to_manifest(),
-            "training_config": dataclasses.asdict(cfg),
-            "data": {**data_fp, "pairs_train": len(train_pairs), "pairs_validation": len(val_pairs)},
-            "metrics": metrics,
-            "score_stats": {"mean": metrics["score_mean"], "std": metrics["score_std"]},
-            "threshold": threshold,
-            "quality_gate": {"min_accuracy": cfg.min_accuracy, "passed": passed},
-            "train": train_stats,
-            "environment": {"python": platform.python_version(), "torch": torch.__version__, "device": str(device)},
-        }
 
-        def write(d: Path) -> None:
-            hf_model.to(torch.bfloat16).save_pretrained(d, safe_serialization=True)
-            tokenizer.save_pretrained(d)
+# -- evaluate --------------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    metrics: EvalMetrics
+    threshold: Threshold
+    chosen: np.ndarray
+    rejected: np.ndarray
 
-        store = ModelStore(cfg.store or None)
-        version = store.publish(cfg.name, write, manifest, make_current=passed and cfg.promote)
-        text = report(cfg.name, version.id, metrics, threshold, train_stats)
-        log.info("\n%s", text)
-        result.update(
-            version=version.id,
-            path=str(version.path),
-            metrics=metrics,
-            threshold=threshold,
-            promoted=passed and cfg.promote,
-            report=text,
-        )
-        if not passed:
-            raise QualityGateFailed(
-                f"held-out accuracy {metrics['accuracy']:.3f} < min_accuracy {cfg.min_accuracy}: "
-                f"version {version.id} published but `current` not moved"
+
+def evaluate(cfg: TrainConfig, model: RewardModel, pairs: list[Pair]) -> Evaluation:
+    chosen, rejected = encode_pairs(model.spec, model.tokenizer, pairs)
+    sc = score_all(model.packed, chosen, cfg.eval_batch_tokens)
+    sr = score_all(model.packed, rejected, cfg.eval_batch_tokens)
+    metrics = EvalMetrics(**pair_metrics(sc, sr))
+    threshold = Threshold(**calibrate_threshold(sc, sr, cfg.threshold_method, cfg.target_block_rate))
+    return Evaluation(metrics, threshold, sc, sr)
+
+
+# -- publish ---------------------------------------------------------------------------------
+def publish(
+    cfg: TrainConfig, model: RewardModel, data: TrainingData, ev: Evaluation, stats: dict[str, Any], passed: bool
+) -> Version:
+    info = VersionInfo(
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        base_model=cfg.base_model,
+        architecture=model.hf.config.model_type,
+        dtype="bfloat16",
+        input=model.spec,
+        training_config=dataclasses.asdict(cfg),
+        data={**data.fingerprint, "pairs_train": len(data.train), "pairs_validation": len(data.validation)},
+        metrics=ev.metrics,
+        score_stats=ScoreStats(mean=ev.metrics.score_mean, std=ev.metrics.score_std),
+        threshold=ev.threshold,
+        quality_gate=QualityGate(min_accuracy=cfg.min_accuracy, passed=passed),
+        train=stats,
+        environment={
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "device": str(model.packed.device),
+        },
+    )
+
+    vid = new_version_id()
+
+    def write(d: Path) -> None:
+        model.hf.to(torch.bfloat16).save_pretrained(d, safe_serialization=True)
+        model.tokenizer.save_pretrained(d)
+        (d / "report.md").write_text(report(cfg.name, vid, ev.metrics, ev.threshold, stats), encoding="utf-8")
+
+    store = ModelStore(cfg.store or None)
+    return store.publish(cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid)
+
+
+@dataclass
+class TrainResult:
+    train: dict[str, Any]
+    version: str | None = None  # rank 0 only
+    path: str | None = None
+    metrics: EvalMetrics | None = None
+    threshold: Threshold | None = None
+    promoted: bool = False
+    report: str = ""
+
+
+def train(cfg: TrainConfig) -> TrainResult:
+    with processes(cfg) as procs, training_data(cfg) as data:
+        model = build_model(cfg, data, procs)
+        stats = fit(cfg, model, data, procs)
+        result = TrainResult(train=stats)
+        passed = True
+        if procs.main:
+            ev = evaluate(cfg, model, data.validation)
+            passed = ev.metrics.accuracy >= cfg.min_accuracy
+            version = publish(cfg, model, data, ev, stats, passed)
+            text = report(cfg.name, version.id, ev.metrics, ev.threshold, stats)
+            log.info("\n%s", text)
+            result = TrainResult(
+                stats, version.id, str(version.path), ev.metrics, ev.threshold, passed and cfg.promote, text
             )
-    if world > 1:
-        dist.barrier()
-        dist.destroy_process_group()
-    if tmpdir:
-        tmpdir.cleanup()
-    return result
+        if not procs.from_main(passed):
+            detail = (
+                f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}: " if procs.main else ""
+            )
+            raise QualityGateFailed(
+                f"{detail}the quality gate failed: the version was published but `current` not moved"
+            )
+        return result
 
 
 def main(argv: list[str] | None = None) -> int:

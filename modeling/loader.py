@@ -9,10 +9,9 @@ from typing import Any
 
 import torch
 
-from .errors import StoreError
+from model_store import InputSpec, Manifest, ModelStore, StoreError, Version
+
 from .packed import PackedRewardModel
-from .render import InputSpec
-from .store import ModelStore, Version
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class LoadedModel:
         return self.version.id
 
     @property
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Manifest:
         return self.version.manifest
 
 
@@ -86,15 +85,19 @@ def load_version(
     v = store.resolve(name, version)
     if verify:
         store.verify(v)
-    spec = InputSpec.from_manifest(v.manifest)
+    spec = v.manifest.input
     dev, dt = pick_device(device, dtype)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(v.path), dtype=dt, use_safetensors=True, trust_remote_code=False
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            str(v.path), dtype=dt, use_safetensors=True, trust_remote_code=False, output_loading_info=True
         )
         tokenizer = load_tokenizer(v.path)
     except Exception as exc:  # transformers raises many kinds; the caller needs one
         raise StoreError(f"version {v.id} failed to load: {exc}") from exc
+    if info.get("missing_keys"):
+        # transformers would fill them with random values: a reward model must never score with those
+        missing = sorted(info["missing_keys"])
+        raise StoreError(f"version {v.id} failed to load: weights missing from the checkpoint: {missing[:5]}")
     model.eval().to(dev)
     packed = PackedRewardModel(model).eval()
     packed.fuse_for_inference()

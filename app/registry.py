@@ -1,8 +1,12 @@
-"""Which version is served, and switching versions without dropping a request.
+"""The model registry: which version is served, and switching versions without dropping a request.
 
 A reload loads and warms the new version beside the old one, then swaps one reference. Requests
 already queued keep the scorer they were given, so they finish on the old version; the old one
-is freed when the last of them is done.
+is freed when the last of them is done. Any failure to load (a bad manifest, a weight that does
+not fit, a failing warm-up, out of memory) is a ``ReloadFailed``: the old version keeps serving.
+
+While a version is served, the registry holds a lease on it in the store, so ``python -m
+model_store gc`` never deletes it from under a running service.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from model_store import ModelStore, StoreError, Version, check_name
-from model_store.loader import load_version
+from modeling.loader import load_version
 
-from .errors import ApiError
+from .exceptions import InvalidInput, NotReady, ReloadFailed
 from .metrics import Metrics
 from .scorer import Scorer
 from .settings import Settings
@@ -25,12 +29,12 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
-class ModelManager:
-    def __init__(self, settings: Settings, metrics: Metrics, executor: ThreadPoolExecutor) -> None:
+class ModelRegistry:
+    def __init__(self, settings: Settings, metrics: Metrics, torch_thread: ThreadPoolExecutor) -> None:
         self.settings = settings
         self.metrics = metrics
         self.store = ModelStore(settings.store)
-        self.executor = executor
+        self.torch_thread = torch_thread
         self.scorer: Scorer | None = None
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
@@ -38,12 +42,7 @@ class ModelManager:
 
     def require(self) -> Scorer:
         if self.scorer is None:
-            raise ApiError(
-                503,
-                "not_ready",
-                f"no model loaded yet{': ' + self.last_error if self.last_error else ''}",
-                {"Retry-After": "5"},
-            )
+            raise NotReady(f"no model loaded yet{': ' + self.last_error if self.last_error else ''}")
         return self.scorer
 
     def _load(self, version: Version) -> Scorer:
@@ -56,17 +55,18 @@ class ModelManager:
 
     async def reload(self, version: str | None = None) -> dict[str, Any]:
         """Load ``version`` (default: the pinned one, else ``current``) and swap it in. On any
-        failure the served version stays and the reason is raised as ``ApiError``."""
+        failure the served version stays and ``ReloadFailed`` says why."""
         target = version or self.settings.version or "current"
         if target != "current":
             try:
                 check_name(target)
             except StoreError as exc:
                 self.metrics.reloads.labels("refused").inc()
-                raise ApiError(422, "invalid_input", str(exc)) from None
+                raise InvalidInput(str(exc)) from None
         async with self._lock:
             t0 = time.perf_counter()
             previous = self.scorer.version if self.scorer else None
+            leased: str | None = None
             try:
                 # Checksums in a side thread (pure hashing); loading and warm-up on the torch
                 # thread, which runs every forward: torch ops issued from a second thread make
@@ -74,21 +74,40 @@ class ModelManager:
                 # the load; none fails. Versions are immutable once published, so verifying
                 # before loading leaves no gap that matters.
                 found = self.store.resolve(self.settings.model, target)
+                self.store.lease(found.name, found.id)
+                leased = found.id
                 await asyncio.to_thread(self.store.verify, found)
                 loop = asyncio.get_running_loop()
-                scorer = await loop.run_in_executor(self.executor, self._load, found)
-            except StoreError as exc:
-                self.last_error = str(exc)
+                scorer = await loop.run_in_executor(self.torch_thread, self._load, found)
+            except Exception as exc:  # anything at all: a reload must never take the service down
+                if leased and leased != previous:
+                    self.store.release(self.settings.model, leased)
+                reason = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+                self.last_error = reason
                 self.metrics.reloads.labels("failed").inc()
-                log.error("reload of %s refused: %s", target, exc)
-                raise ApiError(409, "reload_failed", f"{exc}; still serving {previous or 'nothing'}") from None
+                log.error("reload of %s refused: %s", target, reason)
+                raise ReloadFailed(f"{reason}; still serving {previous or 'nothing'}") from None
             self.scorer = scorer  # the swap: one reference, atomic for the event loop
+            if previous and previous != scorer.version:
+                self.store.release(self.settings.model, previous)
             self.last_error = None
             self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype)
             self.metrics.ready.set(1)
             self.metrics.reloads.labels("success").inc()
             gc.collect()  # the old version's tensors go as soon as its last batch is done
             return {"previous": previous, "version": scorer.version, "seconds": round(time.perf_counter() - t0, 3)}
+
+    async def initial_load(self) -> None:
+        """The first load, in the background: until it succeeds ``/readyz`` answers 503 with the
+        reason (``last_error``); with a watcher, a later ``current`` is picked up."""
+        try:
+            await self.reload()
+        except ReloadFailed as exc:
+            log.error("no model served yet: %s", exc.message)
+
+    def close(self) -> None:
+        if self.scorer is not None:
+            self.store.release(self.settings.model, self.scorer.version)
 
     def start_watch(self) -> None:
         if self.settings.watch_interval_s > 0 and not self.settings.version:
@@ -107,16 +126,15 @@ class ModelManager:
         while True:
             await asyncio.sleep(self.settings.watch_interval_s)
             try:
-                current = self.store.current(self.settings.model)
-            except Exception:  # the store may be mid-write or unmounted: try next tick
-                continue
-            served = self.scorer.version if self.scorer else None
-            if current and current != served and current != failed:
-                try:
+                current = await asyncio.to_thread(self.store.current, self.settings.model)
+                served = self.scorer.version if self.scorer else None
+                if current and current != served and current != failed:
                     await self.reload("current")
                     failed = None
-                except ApiError:
-                    failed = current  # do not retry a broken version every tick
+            except ReloadFailed:
+                failed = current  # logged by reload; do not retry a broken version every tick
+            except Exception:  # the store may be mid-write or unmounted: keep watching
+                log.exception("store watcher: checking %s failed; trying again", self.settings.model)
 
     def versions(self) -> dict[str, Any]:
         name = self.settings.model
@@ -132,10 +150,10 @@ class ModelManager:
             out.append(
                 {
                     "version": vid,
-                    "created_at": m.get("created_at"),
-                    "base_model": m.get("base_model"),
-                    "metrics": m.get("metrics"),
-                    "threshold": (m.get("threshold") or {}).get("value"),
+                    "created_at": m.created_at,
+                    "base_model": m.base_model,
+                    "metrics": m.metrics.model_dump() if m.metrics else None,
+                    "threshold": m.threshold.value,
                     "current": vid == current,
                     "served": vid == served,
                 }

@@ -1,6 +1,6 @@
 """Turn (prompt, response) into model input, the same way in training and in serving.
 
-The manifest's ``input`` block drives it::
+The manifest's ``input`` block (``model_store.InputSpec``) drives it::
 
     {"template": "{prompt}\\n\\n{response}", "template_no_prompt": "{response}",
      "max_length": 512, "truncation_side": "left", "prefix_ids": [2]}
@@ -11,44 +11,13 @@ prompt comes first, the prompt is cut first and the response, which is what is j
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-DEFAULT_TEMPLATE = "{prompt}\n\n{response}"
-DEFAULT_TEMPLATE_NO_PROMPT = "{response}"
+from model_store import InputSpec
 
 
 class Tokenizer(Protocol):
     def __call__(self, text: Any, add_special_tokens: bool = ...) -> Any: ...
-
-
-@dataclass(frozen=True)
-class InputSpec:
-    template: str = DEFAULT_TEMPLATE
-    template_no_prompt: str = DEFAULT_TEMPLATE_NO_PROMPT
-    max_length: int = 512
-    truncation_side: str = "left"
-    prefix_ids: tuple[int, ...] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        if self.truncation_side not in ("left", "right"):
-            raise ValueError(f"truncation_side must be 'left' or 'right', not {self.truncation_side!r}")
-        if self.max_length <= len(self.prefix_ids):
-            raise ValueError("max_length must leave room for text after the prefix tokens")
-        for t in (self.template, self.template_no_prompt):
-            if "{response}" not in t:
-                raise ValueError(f"template {t!r} has no {{response}} field")
-
-    @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> InputSpec:
-        block = dict(manifest.get("input") or {})
-        block["prefix_ids"] = tuple(block.get("prefix_ids") or ())
-        return cls(**block)
-
-    def to_manifest(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["prefix_ids"] = list(self.prefix_ids)
-        return d
 
 
 def render(spec: InputSpec, prompt: str | None, response: str) -> str:

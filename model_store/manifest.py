@@ -1,0 +1,147 @@
+"""``manifest.json``: the one typed definition of what a version is, written by training (or an
+import) and read by the service, the CLI, evaluation and the benchmarks.
+
+The writer supplies a ``VersionInfo``; the store adds what it owns (schema version, name, version
+id, checksums) and the result is a ``Manifest``. Reading validates the whole document, so a
+missing or mistyped field is a ``ManifestError`` naming it, never a ``KeyError`` in the service.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ManifestError
+
+MANIFEST = "manifest.json"
+SCHEMA_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, protected_namespaces=())
+
+
+class InputSpec(_Strict):
+    """How an item (prompt, response) becomes the token ids this model reads."""
+
+    template: str = Field("{prompt}\n\n{response}", description="text of an item with a prompt")
+    template_no_prompt: str = Field("{response}", description="text of an item without a prompt")
+    max_length: int = Field(512, ge=2, description="tokens per item, special tokens included")
+    truncation_side: Literal["left", "right"] = Field("left", description="left: the prompt's start is cut first")
+    prefix_ids: tuple[int, ...] = Field((), description="special tokens kept in front of the text (OPT: BOS)")
+
+    @model_validator(mode="after")
+    def _check(self) -> InputSpec:
+        if self.max_length <= len(self.prefix_ids):
+            raise ValueError("max_length must leave room for text after the prefix tokens")
+        for t in (self.template, self.template_no_prompt):
+            if "{response}" not in t:
+                raise ValueError(f"template {t!r} has no {{response}} field")
+        return self
+
+
+class EvalMetrics(_Strict):
+    """Pairwise figures on held-out (or any) preference pairs."""
+
+    pairs: int
+    accuracy: float
+    mean_margin: float
+    roc_auc: float
+    score_mean: float
+    score_std: float
+
+
+class Threshold(_Strict):
+    """The calibrated gate threshold and how it was chosen."""
+
+    value: float
+    method: str
+    youden_j: float | None = None
+    target_block_rate: float | None = None
+    allow_rate_chosen: float | None = None
+    block_rate_rejected: float | None = None
+    block_rate: float | None = None
+
+
+class QualityGate(_Strict):
+    min_accuracy: float
+    passed: bool
+
+
+class ScoreStats(_Strict):
+    mean: float
+    std: float
+
+
+class VersionInfo(_Strict):
+    """Everything the writer of a version says about it."""
+
+    created_at: str
+    base_model: str
+    architecture: str
+    dtype: str
+    input: InputSpec
+    threshold: Threshold
+    metrics: EvalMetrics | None = None
+    score_stats: ScoreStats | None = None
+    quality_gate: QualityGate | None = None
+    training_config: dict[str, Any] | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    train: dict[str, Any] | None = None
+    environment: dict[str, Any] = Field(default_factory=dict)
+
+
+class Manifest(VersionInfo):
+    """A published version's manifest: the writer's ``VersionInfo`` plus the store's own fields."""
+
+    schema_version: int
+    name: str
+    version: str
+    files: dict[str, str] = Field(description="sha256 of every file of the version, by relative path")
+
+    @field_validator("files")
+    @classmethod
+    def _has_weights(cls, v: dict[str, str]) -> dict[str, str]:
+        if not any(f.endswith(".safetensors") for f in v):
+            raise ValueError("lists no safetensors weights")
+        return v
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:4]:
+        loc = ".".join(str(x) for x in e["loc"]) or "manifest"
+        parts.append(f"field '{loc}': {e['msg'].lower()}")
+    return "; ".join(parts)
+
+
+def parse_manifest(data: Any, where: str) -> Manifest:
+    if not isinstance(data, dict):
+        raise ManifestError(f"{where}: manifest.json is not an object")
+    schema = data.get("schema_version")
+    if not isinstance(schema, int) or isinstance(schema, bool) or not 1 <= schema <= SCHEMA_VERSION:
+        raise ManifestError(
+            f"{where}: manifest schema_version {schema!r} is not supported (this code reads 1..{SCHEMA_VERSION})"
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(f"{where}: manifest.json is invalid: {_describe(exc)}") from None
+
+
+def read_manifest(path: Path) -> Manifest:
+    """The validated manifest of the version directory ``path``."""
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path.name}: manifest.json is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ManifestError(f"{path.name}: manifest.json is unreadable: {exc}") from None
+    return parse_manifest(data, path.name)
+
+
+def dump_manifest(manifest: Manifest) -> str:
+    return json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True)
