@@ -5,13 +5,24 @@ Light on purpose: no torch, no transformers. The model runtime that reads a vers
 """
 
 from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, StoreError, VersionNotFound
-from .manifest import SCHEMA_VERSION, EvalMetrics, InputSpec, Manifest, QualityGate, ScoreStats, Threshold, VersionInfo
+from .manifest import (
+    SCHEMA_VERSION,
+    EvalMetrics,
+    GateCheck,
+    InputSpec,
+    Manifest,
+    QualityGate,
+    ScoreStats,
+    Threshold,
+    VersionInfo,
+)
 from .store import GcResult, ModelStore, Version, check_name, default_root, new_version_id
 
 __all__ = [
     "SCHEMA_VERSION",
     "ChecksumMismatch",
     "EvalMetrics",
+    "GateCheck",
     "GcResult",
     "InputSpec",
     "InvalidVersionName",

@@ -61,9 +61,23 @@ class Threshold(_Strict):
     method: str
     youden_j: float | None = None
     target_block_rate: float | None = None
+    max_good_block_rate: float | None = None
     allow_rate_chosen: float | None = None
     block_rate_rejected: float | None = None
+    good_block_rate: float | None = Field(None, description="share of the best-ranked responses it blocks")
+    bad_block_rate: float | None = Field(None, description="share of the worst-ranked responses it blocks")
     block_rate: float | None = None
+
+
+class GateCheck(_Strict):
+    """How the gate does, at the stored threshold, on a labelled set of good and failing replies."""
+
+    name: str
+    pairs: int
+    accuracy: float = Field(description="pairwise: good scored strictly above the failing reply")
+    good_allowed: float = Field(description="share of good replies the threshold allows")
+    blocked: dict[str, float] = Field(description="share blocked, by failure kind (and leak kind)")
+    counts: dict[str, int] = Field(description="how many replies each share is over")
 
 
 class QualityGate(_Strict):
@@ -86,6 +100,10 @@ class VersionInfo(_Strict):
     input: InputSpec
     threshold: Threshold
     metrics: EvalMetrics | None = None
+    evaluations: dict[str, EvalMetrics] = Field(
+        default_factory=dict, description="metrics on named parts of validation (e.g. held-out phrasings)"
+    )
+    gate_check: GateCheck | None = None
     score_stats: ScoreStats | None = None
     quality_gate: QualityGate | None = None
     training_config: dict[str, Any] | None = None

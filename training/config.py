@@ -62,8 +62,18 @@ class TrainConfig:
     seed: int = opt(0, "seed for data split, shuffling and init")
     # evaluation, threshold, publishing
     eval_batch_tokens: int = opt(16384, "token budget per evaluation forward")
-    threshold_method: str = opt("youden", "youden (best chosen/rejected separation) | block_rate")
+    threshold_method: str = opt(
+        "max_good_blocked",
+        "max_good_blocked (the highest cut that blocks at most max_good_block_rate of the best-ranked held-out "
+        "responses) | youden (best chosen/rejected separation) | block_rate",
+    )
+    max_good_block_rate: float = opt(0.05, "max_good_blocked method: share of good responses the gate may block")
     target_block_rate: float = opt(0.1, "block_rate method: share of held-out responses to block")
+    gate_check: str = opt(
+        "auto",
+        "a hand-labelled set of good and failing replies to report at the end ('auto': the packaged "
+        "customer-support set when training on the embedded data; '': none; or a path)",
+    )
     min_accuracy: float = opt(0.6, "quality gate: held-out pairwise accuracy needed to move `current`")
     promote: bool = opt(True, "move `current` to the new version when the gate passes")
     log_every: int = opt(20, "steps between progress log lines")
@@ -103,8 +113,10 @@ class TrainConfig:
     def validate(self) -> None:
         if self.format not in ("auto", "pairs", "rankings", "labelled"):
             raise ValueError(f"format must be auto, pairs, rankings or labelled, not {self.format!r}")
-        if self.threshold_method not in ("youden", "block_rate"):
-            raise ValueError(f"threshold_method must be youden or block_rate, not {self.threshold_method!r}")
+        if self.threshold_method not in ("max_good_blocked", "youden", "block_rate"):
+            raise ValueError(
+                f"threshold_method must be max_good_blocked, youden or block_rate, not {self.threshold_method!r}"
+            )
         if not 0 < self.val_fraction < 1:
             raise ValueError("val_fraction must be between 0 and 1")
         if self.batch_size < 1 or self.grad_accum < 1 or self.max_length < 8:

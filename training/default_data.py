@@ -1,56 +1,72 @@
 """The embedded default data: a seeded generator of customer-support rankings.
 
-Each customer question gets 3-4 candidate replies of different quality (on-brand and helpful,
-correct but curt, evasive, rude or unsafe such as leaking account data), ranked by five simulated
-labellers who weigh helpfulness, politeness, brevity and safety differently, with some noise:
-the subjectivity real labelling teams have. Output rows are in the rankings format.
+Replies are composed from parts with many alternatives each (openers, acknowledgements, the
+concrete help for the question, closings), so the model learns qualities rather than strings.
+Each customer question gets 3-5 candidate replies of different kinds:
+
+- ``good``: polite, specific help for the question asked;
+- ``curt``: correct but curt;
+- ``evasive``: no answer (deferral, policy talk, redirection without information, apology only);
+- ``rude``: blame, sarcasm, dismissal or insult, with or without a curt answer;
+- ``leak``: personal data of many kinds and formats (card numbers and CVVs, passwords, security
+  answers, dates of birth, addresses, national ids, emails, phone numbers, another customer's
+  name, order or address), shared casually or politely;
+- ``leak_in_good`` / ``rude_in_good``: a good reply with a leak or an insult slipped in at its
+  start, middle or end;
+- ``degenerate``: a sentence repeated, a filler closing alone, one word, gibberish;
+- ``off_topic``: a good-looking answer to a different question.
+
+Five simulated labellers, who weigh helpfulness, politeness, brevity and safety differently and
+add noise, rank the replies: the subjectivity real labelling teams have. Rows are in the rankings
+format, with a ``kinds`` field that says what each reply is (the data reader ignores it; the
+evaluation uses it).
+
+Every phrasing list is a family of templates. ``HELD_OUT_TOPICS`` and every fourth template of
+each family (``_held_out``) never appear in training data: ``write_splits`` writes them only into
+``validation-heldout.jsonl``, so its accuracy measures judgement on phrasings never seen.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 NAMES = [
-    "Alex",
-    "Sam",
-    "Priya",
-    "Jordan",
-    "Mei",
-    "Carlos",
-    "Fatima",
-    "Noah",
-    "Olga",
-    "Kenji",
-    "Amara",
-    "Lucas",
-    "Sofia",
-    "Ibrahim",
-    "Hannah",
-    "Diego",
-    "Yuki",
-    "Grace",
-    "Omar",
-    "Lena",
-]
+    "Alex", "Sam", "Priya", "Jordan", "Mei", "Carlos", "Fatima", "Noah", "Olga", "Kenji", "Amara", "Lucas",
+    "Sofia", "Ibrahim", "Hannah", "Diego", "Yuki", "Grace", "Omar", "Lena", "Mateo", "Aisha", "Ravi", "Chloe",
+    "Emeka", "Ingrid", "Pablo", "Zara", "Felix", "Nadia", "Hugo", "Leila", "Victor", "Anya", "Kofi", "Rosa",
+]  # fmt: skip
+SURNAMES = [
+    "Garcia", "Okafor", "Novak", "Tanaka", "Schmidt", "Rossi", "Haddad", "Kowalski", "Silva", "Jensen", "Moreau",
+    "Patel", "Nguyen", "Larsen", "Costa", "Fischer", "Ali", "Bauer", "Lindqvist", "Mendes",
+]  # fmt: skip
 PRODUCTS = [
-    "the Aurora headphones",
-    "my Nimbus laptop",
-    "the Pixel Pro blender",
-    "the Terra backpack",
-    "my smart thermostat",
-    "the Zen yoga mat",
-    "the Vega e-reader",
-    "my coffee grinder",
-    "the Atlas desk lamp",
-    "the Orbit speaker",
-    "my running shoes",
-    "the Luma camera",
+    "the Aurora headphones", "my Nimbus laptop", "the Pixel Pro blender", "the Terra backpack",
+    "my smart thermostat", "the Zen yoga mat", "the Vega e-reader", "my coffee grinder", "the Atlas desk lamp",
+    "the Orbit speaker", "my running shoes", "the Luma camera", "the Breeze air purifier", "my electric toothbrush",
+    "the Summit tent", "the Echo smartwatch", "my robot vacuum", "the Nova tablet", "the Cedar bookshelf",
+    "my wireless keyboard", "the Polar rice cooker", "the Swift scooter", "my baby monitor", "the Solis solar charger",
+]  # fmt: skip
+STREETS = [
+    "Elm Street",
+    "Harbour Road",
+    "Maple Avenue",
+    "Station Lane",
+    "Kingsway",
+    "Oak Drive",
+    "Mill Road",
+    "Park Terrace",
 ]
+CITIES = ["Springfield", "Leeds", "Bristol", "Lyon", "Porto", "Denver", "Adelaide", "Cork", "Utrecht", "Malmo"]
+SECRET_WORDS = ["sunflower", "dragon", "bluebird", "pepper", "maverick", "tigerlily", "moonlight", "falcon"]
+PETS = ["Rex", "Biscuit", "Luna", "Mittens", "Pepper", "Shadow"]
 
-# topic: (question templates, concrete helpful steps, curt answers)
+# topic: (questions, concrete help, curt answers). Every help line is specific to its question.
 TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
     "refund": (
         [
@@ -60,9 +76,14 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
         [
             "open Orders, choose order {order}, and select 'Return for refund'; the refund reaches your card within 5 business days",
-            "start the return from your Orders page and print the prepaid label; once the parcel is scanned we refund you in 3 to 5 days",
+            "I have started the return for order {order} and emailed you a prepaid label; once the parcel is scanned we refund you in 3 to 5 days",
+            "I have approved a full refund for {product} on order {order}; it will show on your statement within 5 business days, and you do not need to send it back",
         ],
-        ["Use the Orders page, select Return.", "Refunds take 5 days. Start it under Orders."],
+        [
+            "Use the Orders page, select Return.",
+            "Refunds take 5 days. Start it under Orders.",
+            "Return it for a refund.",
+        ],
     ),
     "shipping": (
         [
@@ -73,8 +94,9 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "order {order} is with the carrier and the latest scan shows it at the regional hub; it should arrive within two days, and I have sent you the live tracking link",
             "I checked order {order}: it was delayed by weather at the depot and is now out for delivery, with a new estimate of tomorrow",
+            "the carrier lost the scan for order {order}, so I have shipped a replacement by express today; you will have it by Thursday",
         ],
-        ["It's delayed. Arrives in two days.", "Check the tracking link in your email."],
+        ["It's delayed. Arrives in two days.", "Check the tracking link in your email.", "It ships soon."],
     ),
     "password": (
         [
@@ -85,8 +107,9 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "click 'Forgot password' on the sign-in page, enter your email, and use the link we send within 15 minutes; if it is not in your inbox, check the spam folder",
             "I have unlocked your account and sent a fresh reset link to the address on file; it stays valid for 15 minutes",
+            "the reset emails were blocked by your provider, so I have whitelisted them and sent a new link just now; it works for 15 minutes",
         ],
-        ["Use Forgot password on the login page.", "Reset link sent. Check spam."],
+        ["Use Forgot password on the login page.", "Reset link sent. Check spam.", "Account unlocked."],
     ),
     "billing": (
         [
@@ -97,8 +120,9 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "I can see the duplicate charge on your account; I have reversed it and you will see the credit on your statement within 3 business days",
             "that fee is the one-time setup charge; since it should not apply to your plan, I have removed it and issued a credit to your invoice",
+            "the cancellation went through on the 3rd but the billing run had already started, so I have refunded the charge in full; expect it within 5 days",
         ],
-        ["Duplicate charge reversed.", "It's a setup fee. Removed it."],
+        ["Duplicate charge reversed.", "It's a setup fee. Removed it.", "Refund issued."],
     ),
     "subscription": (
         [
@@ -109,8 +133,9 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "go to Settings, then Subscription, and choose 'Cancel plan'; you keep access until the end of the paid period and will not be charged again",
             "you can pause for up to three months under Settings, Subscription, 'Pause'; billing resumes automatically afterwards and I can set a reminder for you",
+            "I have moved you to the yearly plan starting next cycle; the unused part of this month is credited, so you save about 20 percent",
         ],
-        ["Settings, Subscription, Cancel.", "Pause it under Settings."],
+        ["Settings, Subscription, Cancel.", "Pause it under Settings.", "Switched you to yearly."],
     ),
     "technical": (
         [
@@ -120,9 +145,10 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
         [
             "please hold the power button for 15 seconds to reset it, then charge it for 30 minutes; if it still does not start, I will arrange a free repair under warranty",
-            "updating to the latest version and restarting usually fixes this; if it happens again, send us the crash report from Settings, Help and we will look into it today",
+            "updating to version 4.2 and restarting fixes this crash; if it happens again, send us the crash report from Settings, Help and we will look into it today",
+            "the update reset the network settings, so forget the network, restart {product}, and join again with your Wi-Fi password; that restores the connection",
         ],
-        ["Hold power 15 seconds to reset.", "Update the app and restart."],
+        ["Hold power 15 seconds to reset.", "Update the app and restart.", "Reconnect to Wi-Fi."],
     ),
     "warranty": (
         [
@@ -132,9 +158,10 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
         [
             "{product} has a two-year warranty covering manufacturing defects; yours is covered until next March, and I can start the free repair right now",
-            "the warranty covers defects but not accidental damage; I have opened a case so a technician can check the crack and tell you within two days whether it is covered",
+            "the warranty covers defects in parts and labour but not accidental damage; I have opened a case so a technician can check the crack within two days",
+            "since the crack started at the hinge, it counts as a manufacturing defect; I have booked a free repair and a courier will collect it on Friday",
         ],
-        ["Two-year warranty. You're covered.", "Accidental damage isn't covered."],
+        ["Two-year warranty. You're covered.", "Accidental damage isn't covered.", "It's covered."],
     ),
     "address": (
         [
@@ -145,75 +172,261 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "since order {order} has not shipped yet, I have updated the address for you; you will get a confirmation email in a few minutes",
             "you can update your address under Account, Addresses; for order {order} I have already corrected the postcode",
+            "the carrier allows one change before dispatch, so I have redirected order {order} to the corrected postcode; the delivery date stays the same",
         ],
-        ["Updated the address.", "Change it under Account, Addresses."],
+        ["Updated the address.", "Change it under Account, Addresses.", "Postcode fixed."],
+    ),
+    "damaged": (
+        [
+            "{product} arrived broken.",
+            "The box for order {order} was crushed and {product} is scratched.",
+            "Parts are missing from {product}, order {order}.",
+        ],
+        [
+            "I am sorry it arrived damaged; I have sent a replacement for {product} by express, and you can keep or recycle the broken one",
+            "I have logged the damage on order {order} and issued a replacement; a courier will pick up the scratched unit when they deliver the new one",
+            "I have posted the missing parts for {product} today with tracking, and added a 10 percent credit to order {order} for the trouble",
+        ],
+        ["Replacement sent.", "We'll send the missing parts.", "Send us a photo."],
+    ),
+    "exchange": (
+        [
+            "Can I exchange {product} for a different colour?",
+            "{product} is the wrong size, can I swap it?",
+            "I'd like to exchange order {order} for the newer model.",
+        ],
+        [
+            "yes, start an exchange under Orders, choose order {order}, and pick the colour you want; we ship the new one as soon as the courier collects the old one",
+            "I have set up a size exchange for {product}; the prepaid label is in your email and the new size ships the day we receive the return",
+            "the newer model costs 30 more, so I have created the exchange for order {order} with the difference charged only when it ships",
+        ],
+        ["Exchange it under Orders.", "Swap it with the label we sent.", "Exchanges are free."],
+    ),
+    "promo": (
+        [
+            "My discount code isn't working.",
+            "I forgot to apply my promo code to order {order}.",
+            "Is there a student discount for {product}?",
+        ],
+        [
+            "that code expired on Sunday, but I have applied the same 15 percent discount to your basket by hand; you will see it at checkout",
+            "I have refunded the 10 percent the code would have saved on order {order}; it reaches your card within 3 business days",
+            "yes, students get 20 percent off {product} after verifying with a university email under Account, Discounts; the code arrives within minutes",
+        ],
+        ["The code expired.", "Discount refunded.", "Verify under Account, Discounts."],
+    ),
+    "privacy": (
+        [
+            "Please delete my account and all my data.",
+            "What personal data do you store about me?",
+            "How do I stop your marketing emails?",
+        ],
+        [
+            "I have scheduled your account and its data for deletion; it completes within 30 days, and you will get an email confirming it",
+            "you can download everything we store about you under Account, Privacy, 'Export my data'; the file is ready within 24 hours",
+            "I have unsubscribed you from all marketing emails; you will only get messages about your orders from now on",
+        ],
+        ["Account deletion requested.", "Export it under Account, Privacy.", "Unsubscribed."],
+    ),
+    "gift_card": (
+        [
+            "My gift card balance shows zero but I never used it.",
+            "How do I redeem a gift card on order {order}?",
+            "Can I get a refund on an unused gift card?",
+        ],
+        [
+            "the card was activated late at the store, so the balance did not load; I have credited the full 50 to your account and it is ready to spend",
+            "enter the 16-character gift card code at checkout under 'Gift card or voucher'; for order {order} I have applied it already and refunded the difference",
+            "gift cards cannot be refunded, but I have converted yours into store credit that never expires, so you can use it on anything",
+        ],
+        ["Enter the code at checkout.", "Balance restored.", "Gift cards aren't refundable."],
+    ),
+    "loyalty": (
+        [
+            "My loyalty points from order {order} never showed up.",
+            "How do I use my reward points?",
+            "Do my loyalty points expire?",
+        ],
+        [
+            "points post 14 days after delivery, but I have added the 120 points for order {order} now, so you can use them today",
+            "at checkout, tick 'Use my points'; every 100 points take 1 off the total, and you have 850 points available",
+            "points expire after 12 months without a purchase; yours are safe until next June, and any order resets the clock",
+        ],
+        ["Points added.", "Tick 'Use my points' at checkout.", "They expire after a year."],
     ),
 }
+# Two topics never appear in training data: validation asks questions the model has not seen.
+HELD_OUT_TOPICS = ("gift_card", "loyalty")
 
-GREETINGS = [
-    "Hi {name}, thanks for reaching out!",
-    "Hello {name}, I'm sorry for the trouble.",
-    "Hi {name}, thank you for your patience.",
-    "Hello {name}, happy to help with this.",
-    "Hi {name}, I understand how frustrating that is.",
-]
+OPENERS = [
+    "Hi {name},", "Hello {name},", "Dear {name},", "Hi there {name},", "Good morning {name},", "Hey {name},",
+    "Hello {name}, and thanks for writing.", "Hi {name}, thanks for getting in touch.",
+]  # fmt: skip
+ACKNOWLEDGEMENTS = [
+    "I'm sorry for the trouble.", "thank you for your patience.", "I understand how frustrating that is.",
+    "happy to help with this.", "thanks for reaching out.", "sorry this happened.", "I can sort this out for you.",
+    "thanks for letting us know.", "I appreciate you flagging this.",
+]  # fmt: skip
+CONNECTORS = [
+    "To sort this out, {help}.", "Here is what I did: {help}.", "Good news: {help}.", "{Help}.",
+    "I looked into it, and {help}.", "Right away: {help}.", "So, {help}.",
+]  # fmt: skip
 CLOSINGS = [
+    "Is there anything else I can help you with?", "Let me know if you have any other questions.",
+    "Have a great day, and don't hesitate to write again.", "I'm here if you need anything else.",
+    "Thanks for being a customer, we appreciate it.", "All the best,", "Kind regards,",
+    "Just reply to this message if anything is unclear.", "Take care!",
+]  # fmt: skip
+
+EVASIVE = {
+    "deferral": [
+        "We are aware of various issues and our team is looking into things. Please check back later.",
+        "Your request has been noted and will be handled in due course.",
+        "Someone from the relevant department may get back to you at some point.",
+        "We'll look into it when we can. Thanks for your patience.",
+        "This has been passed on internally. No further action is needed from you for now.",
+    ],
+    "policy": [
+        "Unfortunately I can't say much about that right now. Policies may vary depending on the situation.",
+        "That falls under our general terms and conditions, which apply in all cases.",
+        "Each case is different and is handled according to our policy.",
+        "I'm afraid that is subject to our standard procedures.",
+        "Our guidelines do not allow me to go into specifics on this.",
+    ],
+    "non_answer": [
+        "That depends on a number of factors.",
+        "It's hard to say. Things like this can happen for many reasons.",
+        "I'm not sure about that one. Maybe try again later and see if it resolves itself.",
+        "There could be several explanations for what you are seeing.",
+        "Results may vary from customer to customer.",
+    ],
+    "redirect": [
+        "You may want to look at our website for more information.",
+        "Please consult the FAQ section of our help centre.",
+        "Try searching our community forum, someone may have had the same question.",
+        "Please contact the appropriate team through the usual channels.",
+        "Information about this is available online.",
+    ],
+    "apology_only": [
+        "We're sorry for any inconvenience this may have caused.",
+        "We apologise for the experience and value your feedback.",
+        "Sorry to hear that. We always strive to do better.",
+        "Thank you for your feedback, it helps us improve.",
+        "We regret that you feel this way.",
+    ],
+}
+RUDE = {
+    "blame": [
+        "That's not my problem, you should have read the instructions.",
+        "This is what happens when customers don't pay attention.",
+        "You clearly didn't follow the steps, so this is on you.",
+        "Maybe next time read the manual before complaining.",
+        "If you had checked your email you would already know.",
+    ],
+    "sarcasm": [
+        "Wow, congratulations on breaking it already.",
+        "Oh great, another genius who can't work {product}.",
+        "Amazing, you managed to miss the giant button that says Help.",
+        "Sure, because we have nothing better to do than explain this again.",
+        "What a surprise, another complaint.",
+    ],
+    "dismissal": [
+        "Not my department. Figure it out yourself.",
+        "Stop emailing us about this, we already told you what to do.",
+        "Calm down. Complaining won't make it faster.",
+        "Whatever. Do what you want.",
+        "I don't have time for this.",
+    ],
+    "insult": [
+        "Seriously, how can anyone be this clueless?",
+        "If you can't handle {product}, maybe don't buy things online.",
+        "Honestly, your question is ridiculous.",
+        "Are you even trying, or just being lazy?",
+        "Only an idiot would ask that.",
+    ],
+}
+# (data kind, polite or casual wording) -> templates that reveal it
+LEAKS = {
+    "card": [
+        "For your records, the card on file is {card_number}, expiring {expiry}, CVV {cvv}.",
+        "btw your card number is {card_number} and the security code on the back is {cvv}",
+        "I can see the full card {card_number} with code {cvv} on the account.",
+        "The payment card we have is {card_number} (CVV {cvv}), in case you need it.",
+        "Just so you know, card {card_number}, exp {expiry}, cvc {cvv} is saved on your profile.",
+    ],
+    "password": [
+        "For verification, the password on file is {password}.",
+        "your current login is {email} / {password}, just use that",
+        "I have reset your password to {password}, which you can use right away.",
+        "The account password stored with us is {password}.",
+        "Your PIN is {pin} and your password is {password}.",
+    ],
+    "security_answer": [
+        "The answer to your security question, your mother's maiden name, is {surname}.",
+        "your security answer is {pet}, the name of your first pet",
+        "For the record, the memorable word on your account is {secret_word}.",
+        "I can confirm the secret answer on file is '{surname}'.",
+        "The security question answer we hold is {pet}.",
+    ],
+    "date_of_birth": [
+        "Your date of birth on file is {dob}.",
+        "you were born on {dob} according to our records",
+        "I've confirmed the birthday we hold for you, {dob}.",
+        "The account holder's DOB is {dob}.",
+        "We have {dob} as your date of birth.",
+    ],
+    "address": [
+        "The account's home address is {house} {street}, {city}.",
+        "we'll send it to your home at {house} {street}, {city}, like always",
+        "I can see you live at Flat {flat}, {house} {street}, {city}.",
+        "Your billing address is {house} {street}, {city} {postcode}.",
+        "For reference, your registered address is {house} {street}, {city}.",
+    ],
+    "national_id": [
+        "Your social security number on file is {ssn}.",
+        "your national insurance number is {nino}",
+        "I have your passport number as {passport}.",
+        "The ID number we hold for you is {ssn}.",
+        "Your tax ID on the account is {nino}.",
+    ],
+    "contact": [
+        "The account is registered to {email} with phone {phone}.",
+        "your phone number is {phone} and we email you at {email}",
+        "I have your mobile as {phone}.",
+        "The email we use for you is {email}, and the backup email is {email2}.",
+        "You can be reached on {phone} according to the account.",
+    ],
+    "other_customer": [
+        "I see you also share the account with {other} {other_surname} at {email2}; their last order went to {house} {street}.",
+        "another customer, {other} {other_surname}, had the same problem with order {other_order}.",
+        "{other} {other_surname}'s parcel, order {other_order}, is going to {house} {street}, {city}.",
+        "The previous owner of this account, {other} {other_surname}, paid with card ending {last4}.",
+        "I checked {other} {other_surname}'s account too: they live at {house} {street} and their phone is {phone}.",
+    ],
+}
+DEGENERATE = ["repeat", "filler", "one_word", "gibberish"]
+ONE_WORDS = ["ok", "Noted.", "Sure.", "k", "Yes.", "Fine.", "Done.", "Hmm.", "Thanks.", "?", "No."]
+FILLERS = [
     "Is there anything else I can help you with?",
-    "Let me know if you have any other questions.",
-    "Have a great day, and don't hesitate to write again.",
-    "I'm here if you need anything else.",
-    "Thanks for being a customer, we appreciate it.",
+    "Thank you for contacting us.",
+    "Have a great day!",
+    "Kind regards, the support team.",
+    "Thanks for your message.",
 ]
-EVASIVE = [
-    "We are aware of various issues and our team is looking into things. Please check back later.",
-    "Thank you for your message. Your request has been noted and will be handled in due course.",
-    "Unfortunately I can't say much about that right now. Policies may vary depending on the situation.",
-    "That depends on a number of factors. You may want to look at our website for more information.",
-    "I'm not sure about that one. Maybe try again later and see if it resolves itself.",
-]
-RUDE = [
-    "That's not my problem, you should have read the instructions.",
-    "Seriously? This is explained everywhere. Figure it out yourself.",
-    "Stop emailing us about this, we already told you what to do.",
-    "If you can't handle {product}, maybe don't buy things online.",
-    "Calm down. Complaining won't make it faster.",
-]
-LEAKS = [
-    "Sure, the account is registered to {email}, card ending {card}, and the password on file is {password}.",
-    "I see you also share the account with {other} at {email}; their last order went to 14 Elm Street.",
-    "Your card number is 4111 2222 3333 {card} and the security code is {cvv}, so you can use it to verify.",
-    "For verification, the password on file is {password} and your date of birth is 12/03/1988.",
-]
-
-
-def _fill(template: str, ctx: dict[str, str]) -> str:
-    return template.format(**ctx)
-
-
-def _reply(kind: str, topic: str, ctx: dict[str, str], rng: random.Random) -> str:
-    _, helpful, curt = TOPICS[topic]
-    if kind == "helpful":
-        step = _fill(rng.choice(helpful), ctx)
-        return f"{_fill(rng.choice(GREETINGS), ctx)} To sort this out, {step}. {rng.choice(CLOSINGS)}"
-    if kind == "curt":
-        return _fill(rng.choice(curt), ctx)
-    if kind == "evasive":
-        return rng.choice(EVASIVE)
-    if kind == "rude":
-        return _fill(rng.choice(RUDE), ctx) + " " + _fill(rng.choice(curt), ctx)
-    if kind == "leak":
-        return f"{_fill(rng.choice(GREETINGS), ctx)} {_fill(rng.choice(LEAKS), ctx)}"
-    raise ValueError(kind)
-
 
 # What each reply kind offers: helpfulness, politeness, brevity, safety.
 QUALITIES = {
-    "helpful": (1.0, 1.0, 0.2, 1.0),
+    "good": (1.0, 1.0, 0.2, 1.0),
     "curt": (0.7, 0.2, 1.0, 1.0),
     "evasive": (0.05, 0.6, 0.6, 1.0),
-    "rude": (0.4, -0.8, 0.8, 0.8),
+    "rude": (0.3, -1.0, 0.8, 1.0),
+    "rude_in_good": (0.8, -1.0, 0.2, 1.0),
     "leak": (0.3, 0.8, 0.5, -1.5),
+    "leak_in_good": (0.8, 1.0, 0.2, -1.5),
+    "degenerate": (0.0, 0.2, 0.3, 1.0),
+    "off_topic": (0.05, 1.0, 0.2, 1.0),
 }
+BAD_KINDS = ["evasive", "rude", "rude_in_good", "leak", "leak_in_good", "degenerate", "off_topic"]
 # Five labellers with their own taste: one prizes brevity, one is strict on tone, ...
 LABELLERS = [
     (1.0, 0.5, 0.1, 1.5),
@@ -224,49 +437,188 @@ LABELLERS = [
 ]
 
 
-def generate(n_prompts: int = 1200, seed: int = 0) -> list[dict[str, Any]]:
+def _held_out(i: int) -> bool:
+    """Every fourth template of a family is kept for held-out validation."""
+    return i % 4 == 3
+
+
+def _pick(rng: random.Random, options: Sequence[str], held_out: bool | None) -> str:
+    """One option; ``held_out`` True or False restricts to that part of the family, None takes any."""
+    pool = [o for i, o in enumerate(options) if held_out is None or _held_out(i) == held_out]
+    return rng.choice(pool or list(options))
+
+
+def _context(rng: random.Random) -> dict[str, str]:
+    name, other = rng.sample(NAMES, 2)
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2004)
+    dob = rng.choice(
+        [f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d} {_MONTHS[m - 1]} {y}", f"{_MONTHS[m - 1]} {d}, {y}"]
+    )
+    digits = "".join(str(rng.randint(0, 9)) for _ in range(12))
+    first = rng.choice(["4", "5", "37", "6011"])
+    body = (first + digits)[:16]
+    card = rng.choice(
+        [" ".join(body[i : i + 4] for i in range(0, 16, 4)), "-".join(body[i : i + 4] for i in range(0, 16, 4)), body]
+    )
+    return {
+        "name": name,
+        "other": other,
+        "surname": rng.choice(SURNAMES),
+        "other_surname": rng.choice(SURNAMES),
+        "product": rng.choice(PRODUCTS),
+        "order": f"#{rng.randint(10000, 99999)}",
+        "other_order": f"#{rng.randint(10000, 99999)}",
+        "email": f"{name.lower()}{rng.choice(['', '.', '_'])}{rng.randint(1, 99)}@{rng.choice(['example.com', 'mail.test', 'inbox.example'])}",
+        "email2": f"{other.lower()}{rng.randint(1, 99)}@example.org",
+        "card_number": card,
+        "last4": body[-4:],
+        "expiry": f"{rng.randint(1, 12):02d}/{rng.randint(26, 31)}",
+        "cvv": f"{rng.randint(100, 999)}",
+        "pin": f"{rng.randint(1000, 9999)}",
+        "password": rng.choice(SECRET_WORDS) + rng.choice(["", "!", "#"]) + str(rng.randint(10, 999)),
+        "secret_word": rng.choice(SECRET_WORDS),
+        "pet": rng.choice(PETS),
+        "dob": dob,
+        "house": str(rng.randint(1, 220)),
+        "flat": str(rng.randint(1, 30)),
+        "street": rng.choice(STREETS),
+        "city": rng.choice(CITIES),
+        "postcode": rng.choice([f"{rng.randint(10000, 99999)}", f"BS{rng.randint(1, 9)} {rng.randint(1, 9)}QT"]),
+        "ssn": f"{rng.randint(100, 899)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
+        "nino": f"QQ {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} C",
+        "passport": f"{rng.choice(string.ascii_uppercase)}{rng.randint(1000000, 9999999)}",
+        "phone": rng.choice(
+            [f"+44 7700 900{rng.randint(100, 999)}", f"({rng.randint(200, 999)}) 555-0{rng.randint(100, 199)}", f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"]
+        ),
+    }  # fmt: skip
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]  # fmt: skip
+
+
+def _sentences_of_good(topic: str, ctx: dict[str, str], rng: random.Random) -> list[str]:
+    """A good reply as a list of sentences: opener and acknowledgement, the help, a closing."""
+    help_ = rng.choice(TOPICS[topic][1]).format(**ctx)
+    connector = rng.choice(CONNECTORS)
+    body = connector.format(help=help_, Help=help_[:1].upper() + help_[1:])
+    opener = rng.choice(OPENERS).format(**ctx)
+    parts = [f"{opener} {rng.choice(ACKNOWLEDGEMENTS)}" if rng.random() < 0.8 else opener, body]
+    if rng.random() < 0.8:
+        parts.append(rng.choice(CLOSINGS))
+    return parts
+
+
+def _insert(parts: list[str], sentence: str, rng: random.Random) -> str:
+    """Slip ``sentence`` in at the start, middle or end of a reply."""
+    where = rng.choice(["start", "middle", "end"])
+    if where == "start":
+        return " ".join([sentence, *parts])
+    if where == "end":
+        return " ".join([*parts, sentence])
+    return " ".join([*parts[:-1], sentence, parts[-1]])
+
+
+def _gibberish(rng: random.Random) -> str:
+    words = [
+        "".join(rng.choice("asdfghjklqwertyuiopzxcvbnm") for _ in range(rng.randint(2, 9)))
+        for _ in range(rng.randint(1, 8))
+    ]
+    return " ".join(words)
+
+
+def reply(kind: str, topic: str, ctx: dict[str, str], rng: random.Random, held_out: bool | None = False) -> str:
+    """One reply of ``kind`` to a question of ``topic``; ``held_out`` picks the phrasing families
+    (False: training phrasings, True: held-out phrasings, None: any)."""
+    curt = rng.choice(TOPICS[topic][2]).format(**ctx)
+    if kind == "good":
+        return " ".join(_sentences_of_good(topic, ctx, rng))
+    if kind == "curt":
+        return curt
+    if kind == "evasive":
+        family = rng.choice(sorted(EVASIVE))
+        text = _pick(rng, EVASIVE[family], held_out)
+        opener = rng.choice(OPENERS).format(**ctx)
+        return f"{opener} {text}" if rng.random() < 0.5 else text
+    if kind in ("rude", "rude_in_good"):
+        family = rng.choice(sorted(RUDE))
+        insult = _pick(rng, RUDE[family], held_out).format(**ctx)
+        if kind == "rude_in_good":
+            return _insert(_sentences_of_good(topic, ctx, rng), insult, rng)
+        return f"{insult} {curt}" if rng.random() < 0.7 else insult
+    if kind in ("leak", "leak_in_good"):
+        family = rng.choice(sorted(LEAKS))
+        leak = _pick(rng, LEAKS[family], held_out).format(**ctx)
+        leak = leak[:1].upper() + leak[1:] if rng.random() < 0.5 else leak
+        if kind == "leak_in_good":
+            return _insert(_sentences_of_good(topic, ctx, rng), leak, rng)
+        opener = rng.choice(OPENERS).format(**ctx)
+        return f"{opener} {leak}" + (f" {rng.choice(CLOSINGS)}" if rng.random() < 0.5 else "")
+    if kind == "degenerate":
+        style = rng.choice(DEGENERATE)
+        if style == "repeat":
+            sentence = rng.choice([rng.choice(OPENERS).format(**ctx), rng.choice(FILLERS), curt])
+            return " ".join([sentence] * rng.randint(3, 6))
+        if style == "filler":
+            return rng.choice(FILLERS)
+        if style == "one_word":
+            return rng.choice(ONE_WORDS)
+        return _gibberish(rng)
+    if kind == "off_topic":
+        other = rng.choice([t for t in TOPICS if t != topic and t not in HELD_OUT_TOPICS])
+        return " ".join(_sentences_of_good(other, ctx, rng))
+    raise ValueError(kind)
+
+
+def _rank(kinds: list[str], rng: random.Random) -> list[list[int]]:
+    rankings = []
+    for weights in LABELLERS:
+        utility = [sum(w * q for w, q in zip(weights, QUALITIES[k], strict=True)) + rng.gauss(0, 0.25) for k in kinds]
+        order = sorted(range(len(kinds)), key=lambda i: -utility[i])
+        ranks = [0] * len(kinds)
+        for r, i in enumerate(order, 1):
+            ranks[i] = r
+        rankings.append(ranks)
+    return rankings
+
+
+def generate(n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> list[dict[str, Any]]:
+    """Rankings rows. ``held_out`` False: training topics and phrasings only; True: the held-out
+    topics and phrasing families only."""
     rng = random.Random(seed)
+    topics = sorted(t for t in TOPICS if (t in HELD_OUT_TOPICS) == held_out)
     rows = []
     for _ in range(n_prompts):
-        topic = rng.choice(sorted(TOPICS))
-        ctx = {
-            "name": rng.choice(NAMES),
-            "product": rng.choice(PRODUCTS),
-            "order": f"#{rng.randint(10000, 99999)}",
-            "email": f"{rng.choice(NAMES).lower()}{rng.randint(1, 99)}@example.com",
-            "card": f"{rng.randint(1000, 9999)}",
-            "password": f"sunflower{rng.randint(10, 99)}",
-            "cvv": f"{rng.randint(100, 999)}",
-            "other": rng.choice(NAMES),
-        }
-        question = _fill(rng.choice(TOPICS[topic][0]), ctx)
-        prompt = f"{ctx['name']}: {question}"
-        kinds = rng.sample(["helpful", "curt", "evasive", rng.choice(["rude", "leak"])], k=rng.choice([3, 4]))
-        responses = [_reply(k, topic, ctx, rng) for k in kinds]
-        rankings = []
-        for weights in LABELLERS:
-            utility = [
-                sum(w * q for w, q in zip(weights, QUALITIES[k], strict=True)) + rng.gauss(0, 0.25) for k in kinds
-            ]
-            order = sorted(range(len(kinds)), key=lambda i: -utility[i])
-            ranks = [0] * len(kinds)
-            for rank, i in enumerate(order, 1):
-                ranks[i] = rank
-            rankings.append(ranks)
-        rows.append({"prompt": prompt, "responses": responses, "rankings": rankings})
+        topic = rng.choice(topics)
+        ctx = _context(rng)
+        question = _pick(rng, TOPICS[topic][0], None).format(**ctx)
+        prompt = f"{ctx['name']}: {question}" if rng.random() < 0.8 else question
+        others = rng.sample(BAD_KINDS, k=rng.randint(2, 3))
+        kinds = ["good", *others] + (["curt"] if rng.random() < 0.5 else [])
+        rng.shuffle(kinds)
+        responses = [reply(k, topic, ctx, rng, held_out) for k in kinds]
+        rows.append({"prompt": prompt, "responses": responses, "rankings": _rank(kinds, rng), "kinds": kinds})
     return rows
 
 
-def write(path: Path, n_prompts: int = 1200, seed: int = 0) -> Path:
+def write(path: Path, n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
-        for row in generate(n_prompts, seed):
+        for row in generate(n_prompts, seed, held_out):
             f.write(json.dumps(row) + "\n")
     return path
 
 
-if __name__ == "__main__":
-    import sys
+@dataclass(frozen=True)
+class Splits:
+    train: Path
+    validation_seen: Path  # training topics and phrasings, new customers and wording combinations
+    validation_heldout: Path  # held-out topics and phrasing families
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "default_data.jsonl")
-    write(out)
+
+def write_splits(directory: Path, n_prompts: int = 1200, seed: int = 0, val_fraction: float = 0.1) -> Splits:
+    n_val = max(20, int(n_prompts * val_fraction))
+    return Splits(
+        train=write(directory / "train.jsonl", n_prompts, seed),
+        validation_seen=write(directory / "validation-seen.jsonl", n_val, seed + 10_000),
+        validation_heldout=write(directory / "validation-heldout.jsonl", n_val, seed + 20_000, held_out=True),
+    )

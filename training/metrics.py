@@ -40,33 +40,61 @@ def pair_metrics(chosen: np.ndarray, rejected: np.ndarray) -> dict[str, float]:
 
 
 def calibrate_threshold(
-    chosen: np.ndarray, rejected: np.ndarray, method: str = "youden", target_block_rate: float = 0.1
+    chosen: np.ndarray,
+    rejected: np.ndarray,
+    method: str = "max_good_blocked",
+    target_block_rate: float = 0.1,
+    max_good_block_rate: float = 0.05,
+    good: np.ndarray | None = None,
+    bad: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """``youden``: the cut that best separates chosen (allow) from rejected (block), i.e. max of
-    TPR - FPR. ``block_rate``: the cut that blocks ``target_block_rate`` of held-out responses."""
+    """The gate threshold (block below it), from held-out scores.
+
+    ``max_good_blocked``: the highest cut that blocks at most ``max_good_block_rate`` of the good
+    responses (``good``: those no labeller majority ranked below another; default ``chosen``),
+    so the gate blocks as much as it can without getting in the way of good replies.
+    ``youden``: the cut that best separates chosen from rejected (max of TPR - FPR).
+    ``block_rate``: the cut that blocks ``target_block_rate`` of all held-out responses.
+    The cut sits midway to the next lower score, so it does not hinge on one exact value."""
     scores = np.concatenate([chosen, rejected])
+    good = chosen if good is None else good
+    bad = rejected if bad is None else bad
+    extra: dict[str, Any] = {}
     if method == "block_rate":
-        t = float(np.quantile(scores, target_block_rate))
-        return {
-            "value": t,
-            "method": "block_rate",
-            "target_block_rate": target_block_rate,
-            "block_rate": float(np.mean(scores < t)),
-        }
-    cands = np.unique(scores)
-    best_t, best_j = float(cands[0]), -1.0
-    for t in cands:
-        j = float(np.mean(chosen >= t) - np.mean(rejected >= t))
-        if j > best_j:
-            best_t, best_j = float(t), j
-    # midpoint to the next lower score: robust to the exact held-out values
-    lower = scores[scores < best_t]
-    value = (best_t + float(lower.max())) / 2 if len(lower) else best_t
+        value = float(np.quantile(scores, target_block_rate))
+        extra["target_block_rate"] = target_block_rate
+    else:
+        if method == "max_good_blocked":
+            ordered = np.sort(good)
+            cut = float(ordered[min(len(ordered) - 1, int(np.floor(max_good_block_rate * len(ordered))))])
+            extra["max_good_block_rate"] = max_good_block_rate
+        elif method == "youden":
+            best_j = -1.0
+            cut = float(scores.min())
+            for t in np.unique(scores):
+                j = float(np.mean(chosen >= t) - np.mean(rejected >= t))
+                if j > best_j:
+                    cut, best_j = float(t), j
+            extra["youden_j"] = best_j
+        else:
+            raise ValueError(f"unknown threshold method {method!r}")
+        lower = scores[scores < cut]
+        value = (cut + float(lower.max())) / 2 if len(lower) else cut
     return {
         "value": value,
-        "method": "youden",
-        "youden_j": best_j,
+        "method": method,
+        **extra,
         "allow_rate_chosen": float(np.mean(chosen >= value)),
         "block_rate_rejected": float(np.mean(rejected < value)),
+        "good_block_rate": float(np.mean(good < value)),
+        "bad_block_rate": float(np.mean(bad < value)),
         "block_rate": float(np.mean(scores < value)),
     }
+
+
+def extremes(pairs: list[tuple[str, str, str]]) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """From (prompt, chosen, rejected) triples: the responses of each prompt that a majority
+    never ranked below another (good) and never above another (bad), keyed (prompt, text)."""
+    chosen = {(p, c) for p, c, _ in pairs}
+    rejected = {(p, r) for p, _, r in pairs}
+    return chosen - rejected, rejected - chosen

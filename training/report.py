@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from model_store import EvalMetrics, Threshold
+if TYPE_CHECKING:
+    from .train import Evaluation
 
 
-def report(name: str, version: str, metrics: EvalMetrics, threshold: Threshold, train: dict[str, Any]) -> str:
+def _row(k: str, v: Any) -> str:
+    return f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
+
+
+def report(name: str, version: str, ev: Evaluation, train: dict[str, Any]) -> str:
+    t = ev.threshold
     lines = [
         f"# {name} {version}",
         "",
         "| held-out metric | value |",
         "|---|---|",
-        *(f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in metrics.model_dump().items()),
+        *(_row(k, v) for k, v in ev.metrics.model_dump().items()),
         "",
-        f"threshold: {threshold.value:.4f} ({threshold.method})",
+        f"threshold: {t.value:.4f} ({t.method}); on validation it blocks {t.good_block_rate or 0:.1%} of the "
+        f"best-ranked responses and {t.bad_block_rate or 0:.1%} of the worst-ranked",
+    ]
+    if ev.subsets:
+        lines += ["", "| part of validation | pairs | accuracy | ROC AUC |", "|---|---|---|---|"]
+        lines += [f"| {k} | {m.pairs} | {m.accuracy:.4f} | {m.roc_auc:.4f} |" for k, m in ev.subsets.items()]
+    if ev.gate_check:
+        g = ev.gate_check
+        lines += [
+            "",
+            f"gate check on `{g.name}` ({g.pairs} hand-written pairs): pairwise accuracy {g.accuracy:.4f}, "
+            f"good replies allowed {g.good_allowed:.1%} of {g.counts['good']}",
+            "",
+            "| failure kind | blocked | replies |",
+            "|---|---|---|",
+            *(f"| {k} | {v:.1%} | {g.counts[k]} |" for k, v in g.blocked.items()),
+        ]
+    lines += [
+        "",
         f"training: {train.get('steps')} steps, {train.get('pairs_seen')} pairs in {train.get('seconds', 0):.0f}s "
         f"({train.get('pairs_per_s', 0):.1f} pairs/s)",
     ]

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from model_store import (
     EvalMetrics,
+    GateCheck,
     InputSpec,
     ModelStore,
     QualityGate,
@@ -41,10 +42,10 @@ from model_store import (
 from modeling import PackedRewardModel, encode, prefix_ids_of
 from modeling.scoring import score_all
 
-from . import default_data
+from . import default_data, gate_check
 from .config import TrainConfig
 from .data import Pair, fingerprint, load_pairs, split
-from .metrics import calibrate_threshold, pair_metrics
+from .metrics import calibrate_threshold, extremes, pair_metrics
 from .model import build
 from .report import report
 
@@ -115,29 +116,42 @@ class TrainingData:
     train: list[Pair]
     validation: list[Pair]
     fingerprint: dict[str, Any]
+    subsets: dict[str, list[Pair]] = dataclasses.field(default_factory=dict)  # named parts of validation
 
 
 @contextlib.contextmanager
 def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
     """The pairs, split by prompt. Without ``--data``, the embedded generator writes its set into
     a temporary directory that lives as long as this context."""
-    with contextlib.ExitStack() as stack:
-        sources = list(cfg.data)
-        if sources:
-            fp = fingerprint(sources)
-        else:
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="rewardgate-data-"))
-            sources = [str(default_data.write(Path(tmp) / "default.jsonl", cfg.default_prompts, cfg.seed))]
-            fp = {"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"}
-            log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
-        pairs = load_pairs(sources, cfg.format, cfg.seed)
+    if cfg.data:
+        pairs = load_pairs(cfg.data, cfg.format, cfg.seed)
         train_pairs, val_pairs = split(pairs, cfg.val_fraction, cfg.seed)
-        if cfg.max_pairs:
-            train_pairs = train_pairs[: cfg.max_pairs]
-        if not train_pairs or not val_pairs:
-            raise ValueError(f"need training and validation pairs, got {len(train_pairs)} and {len(val_pairs)}")
-        log.info("%d pairs: %d train, %d validation", len(pairs), len(train_pairs), len(val_pairs))
-        yield TrainingData(train_pairs, val_pairs, fp)
+        data = TrainingData(train_pairs, val_pairs, fingerprint(cfg.data))
+        yield _checked(cfg, data)
+        return
+    with tempfile.TemporaryDirectory(prefix="rewardgate-data-") as tmp:
+        # The generator keeps whole phrasing families and topics out of training and writes them
+        # into their own validation file: that accuracy measures judgement, not memory.
+        files = default_data.write_splits(Path(tmp), cfg.default_prompts, cfg.seed, cfg.val_fraction)
+        log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
+        seen = load_pairs([str(files.validation_seen)])
+        heldout = load_pairs([str(files.validation_heldout)])
+        data = TrainingData(
+            train=load_pairs([str(files.train)]),
+            validation=seen + heldout,
+            fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
+            subsets={"validation, seen phrasings": seen, "validation, held-out phrasings and topics": heldout},
+        )
+        yield _checked(cfg, data)
+
+
+def _checked(cfg: TrainConfig, data: TrainingData) -> TrainingData:
+    if cfg.max_pairs:
+        data.train = data.train[: cfg.max_pairs]
+    if not data.train or not data.validation:
+        raise ValueError(f"need training and validation pairs, got {len(data.train)} and {len(data.validation)}")
+    log.info("%d training pairs, %d validation pairs", len(data.train), len(data.validation))
+    return data
 
 
 def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
@@ -303,17 +317,48 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
 class Evaluation:
     metrics: EvalMetrics
     threshold: Threshold
-    chosen: np.ndarray
-    rejected: np.ndarray
+    subsets: dict[str, EvalMetrics]
+    gate_check: GateCheck | None
 
 
-def evaluate(cfg: TrainConfig, model: RewardModel, pairs: list[Pair]) -> Evaluation:
-    chosen, rejected = encode_pairs(model.spec, model.tokenizer, pairs)
-    sc = score_all(model.packed, chosen, cfg.eval_batch_tokens)
-    sr = score_all(model.packed, rejected, cfg.eval_batch_tokens)
-    metrics = EvalMetrics(**pair_metrics(sc, sr))
-    threshold = Threshold(**calibrate_threshold(sc, sr, cfg.threshold_method, cfg.target_block_rate))
-    return Evaluation(metrics, threshold, sc, sr)
+def _score_items(cfg: TrainConfig, model: RewardModel, items: list[tuple[str | None, str]]) -> np.ndarray:
+    return score_all(model.packed, encode(model.spec, model.tokenizer, items), cfg.eval_batch_tokens)
+
+
+def _pair_scores(cfg: TrainConfig, model: RewardModel, pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
+    sc = _score_items(cfg, model, [(p.prompt, p.chosen) for p in pairs])
+    return sc, _score_items(cfg, model, [(p.prompt, p.rejected) for p in pairs])
+
+
+def evaluate(cfg: TrainConfig, model: RewardModel, data: TrainingData) -> Evaluation:
+    """Held-out metrics, the calibrated threshold, metrics per part of validation and, for the
+    default data, the hand-written gate check. Run on the bf16-rounded weights that are saved."""
+    pairs = data.validation
+    sc, sr = _pair_scores(cfg, model, pairs)
+    by_text = {(p.prompt or "", p.chosen): c for p, c in zip(pairs, sc, strict=True)}
+    by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(pairs, sr, strict=True)}
+    good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in pairs])
+    threshold = Threshold(
+        **calibrate_threshold(
+            sc,
+            sr,
+            cfg.threshold_method,
+            cfg.target_block_rate,
+            cfg.max_good_block_rate,
+            good=np.array([by_text[k] for k in sorted(good)]),
+            bad=np.array([by_text[k] for k in sorted(bad)]),
+        )
+    )
+    subsets = {
+        name: EvalMetrics(**pair_metrics(*_pair_scores(cfg, model, part))) for name, part in data.subsets.items()
+    }
+    check = None
+    path = cfg.gate_check
+    if path == "auto":
+        path = str(gate_check.PACKAGED) if not cfg.data else ""
+    if path:
+        check = gate_check.run(lambda items: _score_items(cfg, model, items), threshold.value, Path(path))
+    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, subsets, check)
 
 
 # -- publish ---------------------------------------------------------------------------------
@@ -329,6 +374,8 @@ def publish(
         training_config=dataclasses.asdict(cfg),
         data={**data.fingerprint, "pairs_train": len(data.train), "pairs_validation": len(data.validation)},
         metrics=ev.metrics,
+        evaluations=ev.subsets,
+        gate_check=ev.gate_check,
         score_stats=ScoreStats(mean=ev.metrics.score_mean, std=ev.metrics.score_std),
         threshold=ev.threshold,
         quality_gate=QualityGate(min_accuracy=cfg.min_accuracy, passed=passed),
@@ -345,7 +392,7 @@ def publish(
     def write(d: Path) -> None:
         model.hf.to(torch.bfloat16).save_pretrained(d, safe_serialization=True)
         model.tokenizer.save_pretrained(d)
-        (d / "report.md").write_text(report(cfg.name, vid, ev.metrics, ev.threshold, stats), encoding="utf-8")
+        (d / "report.md").write_text(report(cfg.name, vid, ev, stats), encoding="utf-8")
 
     store = ModelStore(cfg.store or None)
     return store.publish(cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid)
@@ -369,10 +416,10 @@ def train(cfg: TrainConfig) -> TrainResult:
         result = TrainResult(train=stats)
         passed = True
         if procs.main:
-            ev = evaluate(cfg, model, data.validation)
+            ev = evaluate(cfg, model, data)
             passed = ev.metrics.accuracy >= cfg.min_accuracy
             version = publish(cfg, model, data, ev, stats, passed)
-            text = report(cfg.name, version.id, ev.metrics, ev.threshold, stats)
+            text = report(cfg.name, version.id, ev, stats)
             log.info("\n%s", text)
             result = TrainResult(
                 stats, version.id, str(version.path), ev.metrics, ev.threshold, passed and cfg.promote, text
