@@ -49,6 +49,7 @@ class Batcher:
         self.timeout = settings.request_timeout_s
         self.metrics = metrics
         self.pending: deque[Job] = deque()
+        self.background: deque[Job] = deque()  # low priority: scored only when no live item waits
         self.executor = executor  # the one torch thread (see main.py)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -71,10 +72,11 @@ class Batcher:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        for job in self.pending:
+        for job in (*self.pending, *self.background):
             if not job.future.done():
                 job.future.set_exception(ShuttingDown("the server is shutting down"))
         self.pending.clear()
+        self.background.clear()
 
     @property
     def depth(self) -> int:
@@ -103,18 +105,36 @@ class Batcher:
                 if not j.future.done():
                     j.future.cancel()
 
+    def submit_background(self, scorer: Scorer, seqs: list[list[int]]) -> asyncio.Future[list[float]] | None:
+        """Queue low-priority work (challenger scoring); None when its queue is full."""
+        if len(self.background) + len(seqs) > self.max_queue:
+            return None
+        loop = asyncio.get_running_loop()
+        jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
+        self.background.extend(jobs)
+        self._wake.set()
+        return asyncio.gather(*(j.future for j in jobs))
+
     # -- worker -----------------------------------------------------------------------------
     def _take(self) -> list[Job]:
-        while self.pending and self.pending[0].future.done():
-            self.pending.popleft()  # cancelled: its caller is gone
-        if not self.pending:
-            return []
-        scorer = self.pending[0].scorer
+        """The next batch: live work first; background work (challenger scoring) only when no
+        live item waits, so it never delays a caller."""
+        batch, self.pending = self._cut(self.pending)
+        if not batch and self.background:
+            batch, self.background = self._cut(self.background)
+        return batch
+
+    def _cut(self, queue: deque[Job]) -> tuple[list[Job], deque[Job]]:
+        while queue and queue[0].future.done():
+            queue.popleft()  # cancelled: its caller is gone
+        if not queue:
+            return [], queue
+        scorer = queue[0].scorer
         batch: list[Job] = []
         total = width = 0
         keep: deque[Job] = deque()
-        while self.pending:
-            job = self.pending.popleft()
+        while queue:
+            job = queue.popleft()
             if job.future.done():
                 continue
             if job.scorer is not scorer:
@@ -124,14 +144,13 @@ class Batcher:
             full = len(batch) >= self.max_items
             if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > self.max_tokens):
                 keep.append(job)
-                keep.extend(self.pending)
-                self.pending.clear()
+                keep.extend(queue)
+                queue.clear()
                 break
             batch.append(job)
             total += n
             width = max(width, n)
-        self.pending = keep
-        return batch
+        return batch, keep
 
     async def _fill(self) -> None:
         """Under load, give the batch up to ``max_wait`` to grow to the last batch's size."""
@@ -152,7 +171,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         m = self.metrics
         while True:
-            if not self.pending:
+            if not self.pending and not self.background:
                 self._wake.clear()
                 await self._wake.wait()
             await self._fill()

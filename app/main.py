@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from . import errors
 from .batcher import Batcher
+from .decision_log import DecisionLog
 from .metrics import Metrics
 from .middleware import BodyLimit, RequestMetrics
 from .registry import ModelRegistry
@@ -36,6 +37,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.torch_threads:
             torch_thread.submit(torch.set_num_threads, settings.torch_threads).result()
+        if settings.decision_log is not None:
+            st.decision_log = DecisionLog(settings.decision_log, metrics, settings.decision_log_queue)
         st.batcher.start()
         # Load in the background: the server answers /healthz at once and /readyz says 503
         # until the model is warm (or why it could not load).
@@ -47,7 +50,11 @@ def create_app(settings: Settings) -> FastAPI:
             st.draining = True
             load.cancel()
             await st.registry.stop_watch()
+            if st.background_tasks:  # challenger scoring of answered requests: let it finish briefly
+                await asyncio.wait(st.background_tasks, timeout=2.0)
             await st.batcher.stop(settings.drain_timeout_s)
+            if st.decision_log is not None:
+                await asyncio.to_thread(st.decision_log.close)
             st.registry.close()
             torch_thread.shutdown(wait=True)
 

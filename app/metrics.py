@@ -44,6 +44,25 @@ class Metrics:
         )
         self.reloads = Counter(p + "reloads_total", "model reloads by result", ["result"], registry=r)
         self.ready = Gauge(p + "ready", "1 when a model is loaded and warmed", registry=r)
+        self.would_block = Counter(
+            p + "gate_would_block_total", "items the threshold would block (counted in every gate mode)", registry=r
+        )
+        self.decision_log_written = Counter(p + "decision_log_written_total", "decision records written", registry=r)
+        self.decision_log_dropped = Counter(
+            p + "decision_log_dropped_total",
+            "decision records dropped (queue full, write failed)",
+            ["reason"],
+            registry=r,
+        )
+        self.challenger_decisions = Counter(
+            p + "challenger_decisions_total",
+            "items the challenger scored, by whether its decision agreed with the served model's",
+            ["agree"],
+            registry=r,
+        )
+        self.challenger_skipped = Counter(
+            p + "challenger_skipped_total", "sampled items the challenger could not score (queue full)", registry=r
+        )
 
     def set_model(self, name: str, version: str, device: str, dtype: str) -> None:
         self.model_info.clear()

@@ -36,6 +36,8 @@ class ModelRegistry:
         self.store = ModelStore(settings.store)
         self.torch_thread = torch_thread
         self.scorer: Scorer | None = None
+        self.challenger: Scorer | None = None  # a second version scored off the request path
+        self.challenger_share = settings.challenger_share
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
         self._watch_task: asyncio.Task[None] | None = None
@@ -104,10 +106,52 @@ class ModelRegistry:
             await self.reload()
         except ReloadFailed as exc:
             log.error("no model served yet: %s", exc.message)
+        await self.initial_challenger()
+
+    async def set_challenger(self, version: str | None, share: float | None = None) -> dict[str, Any]:
+        """Load ``version`` as the challenger (None removes it); ``share`` of gated items it scores."""
+        if share is not None:
+            self.challenger_share = share
+        old = self.challenger
+        if version is None:
+            self.challenger = None
+        else:
+            try:
+                check_name(version)
+            except StoreError as exc:
+                raise InvalidInput(str(exc)) from None
+            async with self._lock:
+                try:
+                    found = self.store.resolve(self.settings.model, version)
+                    self.store.lease(found.name, found.id)
+                    await asyncio.to_thread(self.store.verify, found)
+                    loop = asyncio.get_running_loop()
+                    self.challenger = await loop.run_in_executor(self.torch_thread, self._load, found)
+                except Exception as exc:
+                    reason = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+                    log.error("challenger %s refused: %s", version, reason)
+                    raise ReloadFailed(f"challenger {version}: {reason}") from None
+        replaced = old is not None and (self.challenger is None or old.version != self.challenger.version)
+        if old is not None and replaced and (self.scorer is None or old.version != self.scorer.version):
+            self.store.release(self.settings.model, old.version)
+        log.info("challenger: %s at share %.2f", self.challenger and self.challenger.version, self.challenger_share)
+        return self.challenger_info()
+
+    def challenger_info(self) -> dict[str, Any]:
+        c = self.challenger
+        return {"version": c.version if c else None, "share": self.challenger_share if c else 0.0}
+
+    async def initial_challenger(self) -> None:
+        if self.settings.challenger:
+            try:
+                await self.set_challenger(self.settings.challenger)
+            except (ReloadFailed, InvalidInput) as exc:
+                log.error("no challenger: %s", exc.message)
 
     def close(self) -> None:
-        if self.scorer is not None:
-            self.store.release(self.settings.model, self.scorer.version)
+        for s in (self.scorer, self.challenger):
+            if s is not None:
+                self.store.release(self.settings.model, s.version)
 
     def start_watch(self) -> None:
         if self.settings.watch_interval_s > 0 and not self.settings.version:
@@ -158,4 +202,11 @@ class ModelRegistry:
                     "served": vid == served,
                 }
             )
-        return {"name": name, "current": current, "served": served, "versions": out}
+        return {
+            "name": name,
+            "current": current,
+            "served": served,
+            "champion": served,
+            "challenger": self.challenger_info(),
+            "versions": out,
+        }

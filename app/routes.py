@@ -11,9 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import exceptions as ex
+from . import gating
 from .auth import require_admin_key, require_api_key, require_metrics_key
 from .errors import responses
-from .schemas import GateRequest, GateResponse, ReloadRequest, ScoreRequest, ScoreResponse
+from .schemas import ChallengerRequest, GateRequest, GateResponse, ReloadRequest, ScoreRequest, ScoreResponse
 from .scorer import Scorer
 from .settings import Settings
 from .state import AppState, state
@@ -57,7 +58,9 @@ def _items(body: ScoreRequest, settings: Settings) -> list[tuple[str | None, str
     return items
 
 
-async def _score(request: Request, st: AppState, body: ScoreRequest) -> tuple[Scorer, list[float]]:
+async def _score(
+    request: Request, st: AppState, body: ScoreRequest
+) -> tuple[Scorer, list[tuple[str | None, str]], list[float]]:
     items = _items(body, st.settings)
     if st.draining:
         raise ex.ShuttingDown("the server is shutting down")
@@ -78,7 +81,7 @@ async def _score(request: Request, st: AppState, body: ScoreRequest) -> tuple[Sc
     scores = work.result()
     for s in scores:
         st.metrics.scores.observe(s)
-    return scorer, scores
+    return scorer, items, scores
 
 
 @router.post(
@@ -89,7 +92,7 @@ async def _score(request: Request, st: AppState, body: ScoreRequest) -> tuple[Sc
     summary="Raw rewards for items, in order",
 )
 async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONResponse:
-    scorer, scores = await _score(request, st, body)
+    scorer, _, scores = await _score(request, st, body)
     return JSONResponse({"model": scorer.ref, "results": [{"score": s} for s in scores]})
 
 
@@ -101,25 +104,22 @@ async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONRespo
     summary="Allow or block each item against a threshold",
 )
 async def gate(request: Request, st: StateDep, body: GateRequest) -> JSONResponse:
-    settings, metrics = st.settings, st.metrics
-    scorer, scores = await _score(request, st, body)
-    if body.threshold is not None:
-        threshold, source = body.threshold, "request"
-    elif settings.threshold is not None:
-        threshold, source = settings.threshold, "settings"
-    else:
-        threshold, source = scorer.manifest_threshold, "manifest"
-    results = []
-    allowed_n = 0
-    for s in scores:
-        ok = s >= threshold
-        allowed_n += ok
-        results.append({"score": s, "allowed": ok, "decision": "allow" if ok else "block"})
-    if allowed_n:
-        metrics.decisions.labels("allow").inc(allowed_n)
-    if len(scores) - allowed_n:
-        metrics.decisions.labels("block").inc(len(scores) - allowed_n)
-    return JSONResponse({"model": scorer.ref, "threshold": threshold, "threshold_source": source, "results": results})
+    rid = gating.request_id(request.headers.get("x-request-id"))
+    scorer, items, scores = await _score(request, st, body)
+    threshold, source = gating.threshold_for(st, scorer, body.threshold)
+    results = gating.decide(st, scores, threshold)
+    gating.record(st, rid, scorer, items, results, threshold, source, body.threshold)
+    return JSONResponse(
+        {
+            "request_id": rid,
+            "model": scorer.ref,
+            "mode": st.settings.gate_mode,
+            "threshold": threshold,
+            "threshold_source": source,
+            "results": results,
+        },
+        headers={"X-Request-ID": rid},
+    )
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -167,3 +167,13 @@ async def list_models(st: StateDep) -> dict[str, Any]:
 )
 async def reload(st: StateDep, body: Annotated[ReloadRequest | None, Body()] = None) -> dict[str, Any]:
     return await st.registry.reload(body.version if body else None)
+
+
+@router.post(
+    "/admin/challenger",
+    summary="Score a share of gated items with a second version, off the request path (version null: stop)",
+    dependencies=[Depends(require_admin_key)],
+    responses=responses(*AUTH_ERRORS, ex.InvalidInput, ex.ReloadFailed),
+)
+async def challenger(st: StateDep, body: ChallengerRequest) -> dict[str, Any]:
+    return await st.registry.set_challenger(body.version, body.share)

@@ -65,6 +65,12 @@ class ReloadRequest(BaseModel):
     version: str | None = Field(None, description="a version id; default: the store's `current`")
 
 
+class ChallengerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str | None = Field(description="a version id to score beside the served one; null stops the challenger")
+    share: float | None = Field(None, ge=0, le=1, description="share of gated items it scores (default: unchanged)")
+
+
 class ModelRef(BaseModel):
     name: str
     version: str
@@ -77,6 +83,7 @@ class ScoreResult(BaseModel):
 class GateResult(ScoreResult):
     allowed: bool
     decision: Literal["allow", "block"]
+    would_block: bool = Field(description="the threshold blocks it (in shadow mode, `allowed` is true all the same)")
 
 
 class ScoreResponse(BaseModel):
@@ -85,7 +92,9 @@ class ScoreResponse(BaseModel):
 
 
 class GateResponse(BaseModel):
+    request_id: str = Field(description="as logged in the decision log; also the X-Request-ID header")
     model: ModelRef
+    mode: Literal["enforce", "shadow"]
     threshold: float
     threshold_source: Literal["request", "settings", "manifest"]
     results: list[GateResult]

@@ -47,10 +47,26 @@ class Settings(BaseSettings):
         0.0, ge=0, description="on SIGTERM, answer /readyz 503 for this long before closing the listener"
     )
     log_level: str = Field("info", description="logging level")
+    gate_mode: Literal["enforce", "shadow"] = Field(
+        "enforce",
+        description="shadow: /gate allows every item and reports `would_block` (try a model before it blocks)",
+    )
+    decision_log: Path | None = Field(None, description="directory for the /gate decision log (hourly JSONL files)")
+    decision_log_text: bool = Field(False, description="also log prompt and response texts (default: their hash only)")
+    decision_log_queue: int = Field(10_000, ge=1, description="records waiting to be written at most; beyond, dropped")
+    challenger: str | None = Field(
+        None, description="a version id to score beside the served one (off the request path)"
+    )
+    challenger_share: float = Field(0.1, ge=0, le=1, description="share of gated items the challenger scores")
 
-    @field_validator("version")
+    @field_validator("version", "challenger")
     @classmethod
     def _empty_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @field_validator("decision_log", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, v: object) -> object:
         return v or None
 
     @property

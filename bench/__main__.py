@@ -17,6 +17,7 @@ import torch
 
 from model_store import ModelStore
 
+from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
 from .serve import bench_model
 from .train import bench_training
@@ -226,11 +227,16 @@ def main() -> None:
                 args.port,
                 baselines=not quick,
             )
+            result["challenger"] = bench_challenger(store, args.port, quick)
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:
                 result["training"]["runs"].pop("TRL RewardTrainer", None)
     result["targets"] = targets(result["serving"], result.get("training"))
+    if "challenger" in result:
+        result["targets"].append(
+            ("live p99 at half load, challenger share 1.0 / none (at most)", result["challenger"]["p99_ratio"], 1.10)
+        )
     result["seconds"] = time.time() - t_start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,22 @@ Light on purpose: no torch, no transformers. The model runtime that reads a vers
 ``modeling``.
 """
 
-from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, StoreError, VersionNotFound
+from .errors import (
+    ChecksumMismatch,
+    InvalidVersionName,
+    ManifestError,
+    PromotionRefused,
+    StoreError,
+    VersionNotFound,
+)
 from .manifest import (
     SCHEMA_VERSION,
+    Agreement,
     EvalMetrics,
     GateCheck,
     InputSpec,
     Manifest,
+    PinnedEval,
     QualityGate,
     ScoreStats,
     Threshold,
@@ -20,6 +29,7 @@ from .store import GcResult, ModelStore, Version, check_name, default_root, new_
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Agreement",
     "ChecksumMismatch",
     "EvalMetrics",
     "GateCheck",
@@ -29,6 +39,8 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "ModelStore",
+    "PinnedEval",
+    "PromotionRefused",
     "QualityGate",
     "ScoreStats",
     "StoreError",

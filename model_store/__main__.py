@@ -2,7 +2,8 @@
 
 python -m model_store list [--name default]
 python -m model_store verify [VERSION]
-python -m model_store promote VERSION
+python -m model_store promote VERSION [--tolerance 0.01] [--force]
+python -m model_store pin-eval FILE
 python -m model_store rollback
 python -m model_store gc --keep N [--dry-run]
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .errors import StoreError
 from .store import ModelStore
@@ -25,8 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="versions, newest first, with their held-out accuracy")
     v = sub.add_parser("verify", help="recompute the checksums of a version")
     v.add_argument("version", nargs="?", default="current")
-    pr = sub.add_parser("promote", help="make a version current")
+    pr = sub.add_parser("promote", help="make a version current (refused if worse than current on the pinned set)")
     pr.add_argument("version")
+    pr.add_argument("--tolerance", type=float, default=0.01, help="accuracy it may lose on the pinned set")
+    pr.add_argument("--force", action="store_true", help="promote even if worse; recorded in promotions.jsonl")
+    pin = sub.add_parser("pin-eval", help="pin a preference data file as this model's evaluation set")
+    pin.add_argument("file", type=Path)
     sub.add_parser("rollback", help="make the previously current version current again")
     g = sub.add_parser(
         "gc",
@@ -57,8 +63,10 @@ def main(argv: list[str] | None = None) -> int:
             store.verify(ver)
             print(json.dumps({"version": ver.id, "verified": True}))
         elif args.cmd == "promote":
-            store.promote(args.name, args.version)
+            store.promote(args.name, args.version, args.tolerance, args.force)
             print(args.version)
+        elif args.cmd == "pin-eval":
+            print(json.dumps({"pinned": str(args.file), "sha256": store.pin_eval(args.name, args.file)}))
         elif args.cmd == "rollback":
             print(store.rollback(args.name))
         elif args.cmd == "gc":

@@ -19,3 +19,7 @@ class ManifestError(StoreError):
 
 class ChecksumMismatch(StoreError):
     """A file of the version does not match the sha256 its manifest recorded."""
+
+
+class PromotionRefused(StoreError):
+    """The version is worse than ``current`` on the pinned evaluation set."""

@@ -80,6 +80,25 @@ class GateCheck(_Strict):
     counts: dict[str, int] = Field(description="how many replies each share is over")
 
 
+class Agreement(_Strict):
+    """How much the labellers of the training data agree."""
+
+    method: str
+    prompts: int
+    mean_w: float
+    pairs: int
+    dropped_share: float = Field(description="share of response pairs dropped as exact splits")
+    labellers: dict[str, float] = Field(description="each labeller's share of pairs ordered as the majority")
+    least_agreed: list[dict[str, Any]]
+
+
+class PinnedEval(_Strict):
+    """Figures on the evaluation set pinned for this model name (see ``promote``)."""
+
+    sha256: str
+    metrics: EvalMetrics
+
+
 class QualityGate(_Strict):
     min_accuracy: float
     passed: bool
@@ -104,6 +123,8 @@ class VersionInfo(_Strict):
         default_factory=dict, description="metrics on named parts of validation (e.g. held-out phrasings)"
     )
     gate_check: GateCheck | None = None
+    agreement: Agreement | None = None
+    pinned_eval: PinnedEval | None = None
     score_stats: ScoreStats | None = None
     quality_gate: QualityGate | None = None
     training_config: dict[str, Any] | None = None

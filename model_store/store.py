@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import re
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, VersionNotFound
+from .errors import ChecksumMismatch, InvalidVersionName, ManifestError, PromotionRefused, VersionNotFound
 from .manifest import MANIFEST, SCHEMA_VERSION, Manifest, VersionInfo, dump_manifest, parse_manifest, read_manifest
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ class ModelStore:
         info: VersionInfo,
         make_current: bool = True,
         version_id: str | None = None,
+        tolerance: float = 0.01,
     ) -> Version:
         """Write a new version atomically. ``write(dir)`` puts the model files in ``dir``; the
         store adds checksums and the manifest, fsyncs, renames into place and, only if asked,
@@ -198,13 +200,65 @@ class ModelStore:
             raise
         log.info("published %s/%s", name, vid)
         if make_current:
-            self.promote(name, vid)
+            self.promote(name, vid, tolerance)
         return self.resolve(name, vid)
 
-    def promote(self, name: str, version: str) -> None:
-        """Make ``version`` current (it must exist and have a manifest)."""
-        self.resolve(name, version)
+    # -- the pinned evaluation set and the promotion rule -------------------------------------
+    def pin_eval(self, name: str, source: Path) -> str:
+        """Pin ``source`` (any preference data file) as the evaluation set of ``name``: every
+        later publish is scored on it, and ``promote`` compares versions on it. Returns its sha256."""
+        edir = self.model_dir(name) / "eval"
+        edir.mkdir(parents=True, exist_ok=True)
+        suffix = "".join(source.suffixes[-2:]) if source.name.endswith(".gz") else source.suffix
+        for old in edir.glob("pinned.*"):
+            old.unlink()
+        tmp = edir / f".pinned.{secrets.token_hex(4)}.tmp"
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, edir / f"pinned{suffix}")
+        _fsync_path(edir)
+        return sha256_file(edir / f"pinned{suffix}")
+
+    def pinned_eval(self, name: str) -> tuple[Path, str] | None:
+        """The pinned evaluation file of ``name`` and its sha256, if one is pinned."""
+        edir = self.model_dir(name) / "eval"
+        found = sorted(edir.glob("pinned.*")) if edir.is_dir() else []
+        return (found[0], sha256_file(found[0])) if found else None
+
+    def promotion_refusal(self, name: str, candidate: VersionInfo, tolerance: float = 0.01) -> str | None:
+        """Why ``candidate`` may not replace ``current`` (None: it may): with a pinned set, its
+        pairwise accuracy there may be below current's by at most ``tolerance``."""
+        pinned = self.pinned_eval(name)
+        if pinned is None:
+            return None
+        sha = pinned[1]
+        if candidate.pinned_eval is None or candidate.pinned_eval.sha256 != sha:
+            return f"it has no figures on the pinned evaluation set {pinned[0].name} (sha256 {sha[:12]}…)"
+        cur_id = self.current(name)
+        if cur_id is None:
+            return None
+        cur = self.resolve(name, cur_id).manifest
+        if cur.pinned_eval is None or cur.pinned_eval.sha256 != sha:
+            return None  # nothing to compare against: the current version predates this pinned set
+        new_acc, cur_acc = candidate.pinned_eval.metrics.accuracy, cur.pinned_eval.metrics.accuracy
+        if new_acc < cur_acc - tolerance:
+            return (
+                f"its accuracy on the pinned set is {new_acc:.4f}, {cur_acc - new_acc:.4f} below current "
+                f"{cur_id} ({cur_acc:.4f}); the tolerance is {tolerance}"
+            )
+        return None
+
+    def promote(self, name: str, version: str, tolerance: float = 0.01, force: bool = False) -> None:
+        """Make ``version`` current. With a pinned evaluation set, a version worse than current
+        beyond ``tolerance`` is refused (``PromotionRefused``) unless ``force``, which is recorded
+        in ``<name>/promotions.jsonl``."""
+        found = self.resolve(name, version)
+        reason = self.promotion_refusal(name, found.manifest, tolerance)
+        if reason and not force:
+            raise PromotionRefused(f"not promoting {version}: {reason} (--force overrides)")
         mdir = self.model_dir(name)
+        with open(mdir / "promotions.jsonl", "a", encoding="utf-8") as f:
+            entry = {"time": time.time(), "version": version, "previous": self.current(name), "forced": bool(reason)}
+            f.write(json.dumps({**entry, "reason": reason} if reason else entry) + "\n")
         history = self._history(name)
         if not history or history[-1] != version:
             history.append(version)

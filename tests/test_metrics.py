@@ -39,3 +39,20 @@ def test_block_rate_threshold_hand_worked() -> None:
     t = calibrate_threshold(scores[:5], scores[5:], "block_rate", target_block_rate=0.2)
     assert t["value"] == pytest.approx(1.8)  # numpy's linear quantile of 0..9 at 0.2
     assert t["block_rate"] == pytest.approx(0.2)
+
+
+def test_max_good_blocked_threshold_hand_worked() -> None:
+    good = np.array([float(i) for i in range(20)])  # 0..19: blocking at most 5% means one of them
+    bad = np.array([-5.0, -1.0, 0.5])
+    t = calibrate_threshold(good, bad, "max_good_blocked", max_good_block_rate=0.05, good=good, bad=bad)
+    # the cut is the second-lowest good score (1.0), moved midway to the next lower score (0.5)
+    assert t["value"] == pytest.approx(0.75)
+    assert t["good_block_rate"] == pytest.approx(0.05) and t["bad_block_rate"] == pytest.approx(1.0)
+    assert t["max_good_block_rate"] == 0.05
+
+
+def test_extremes_are_best_and_worst_ranked() -> None:
+    from training.metrics import extremes
+
+    good, bad = extremes([("p", "a", "b"), ("p", "b", "c"), ("p", "a", "c"), ("q", "x", "y")])
+    assert good == {("p", "a"), ("q", "x")} and bad == {("p", "c"), ("q", "y")}

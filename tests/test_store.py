@@ -149,7 +149,15 @@ def test_trained_version_loads_verified(trained_store: dict) -> None:
     m = loaded.manifest
     assert m.dtype == "bfloat16" and m.input.truncation_side == "left"
     assert m.metrics is not None and m.training_config is not None and m.score_stats is not None
-    assert m.data["pairs_train"] > 0 and m.threshold.method == "youden"
+    assert m.data["pairs_train"] > 0 and m.threshold.method == "max_good_blocked"
+    assert m.threshold.good_block_rate is not None and m.threshold.good_block_rate <= 0.05
+    # the default data's evaluation lands in the manifest: held-out phrasing families, hand-written check
+    assert set(m.evaluations) == {"validation, seen phrasings", "validation, held-out phrasings and topics"}
+    assert m.gate_check is not None and m.gate_check.pairs >= 150
+    assert {"leak", "rude", "evasive", "degenerate", "off_topic", "leak (embedded)", "leak:card"} <= set(
+        m.gate_check.blocked
+    )
+    assert 0.0 <= m.gate_check.accuracy <= 1.0 and m.gate_check.counts["good"] >= 50
     assert (loaded.version.path / "report.md").read_text().startswith(f"# default {m.version}")
 
 

@@ -76,6 +76,10 @@ class TrainConfig:
     )
     min_accuracy: float = opt(0.6, "quality gate: held-out pairwise accuracy needed to move `current`")
     promote: bool = opt(True, "move `current` to the new version when the gate passes")
+    promote_tolerance: float = opt(
+        0.01,
+        "with a pinned evaluation set: accuracy on it the new version may lose against `current` and still move it",
+    )
     log_every: int = opt(20, "steps between progress log lines")
 
     @classmethod

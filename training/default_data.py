@@ -45,13 +45,48 @@ SURNAMES = [
     "Garcia", "Okafor", "Novak", "Tanaka", "Schmidt", "Rossi", "Haddad", "Kowalski", "Silva", "Jensen", "Moreau",
     "Patel", "Nguyen", "Larsen", "Costa", "Fischer", "Ali", "Bauer", "Lindqvist", "Mendes",
 ]  # fmt: skip
-PRODUCTS = [
-    "the Aurora headphones", "my Nimbus laptop", "the Pixel Pro blender", "the Terra backpack",
-    "my smart thermostat", "the Zen yoga mat", "the Vega e-reader", "my coffee grinder", "the Atlas desk lamp",
-    "the Orbit speaker", "my running shoes", "the Luma camera", "the Breeze air purifier", "my electric toothbrush",
-    "the Summit tent", "the Echo smartwatch", "my robot vacuum", "the Nova tablet", "the Cedar bookshelf",
-    "my wireless keyboard", "the Polar rice cooker", "the Swift scooter", "my baby monitor", "the Solis solar charger",
+ITEMS = [
+    "headphones", "laptop", "blender", "backpack", "thermostat", "yoga mat", "e-reader", "coffee grinder",
+    "desk lamp", "speaker", "running shoes", "camera", "air purifier", "toothbrush", "tent", "smartwatch",
+    "robot vacuum", "tablet", "bookshelf", "keyboard", "rice cooker", "scooter", "baby monitor", "solar charger",
+    "office chair", "monitor", "router", "drone", "hair dryer", "toaster", "printer", "microwave", "bike helmet",
+    "suitcase", "water bottle", "phone case", "mattress", "sofa", "jacket", "vacuum cleaner", "air fryer",
+    "electric razor", "game console", "dash cam", "webcam", "lawn mower", "heater", "fan",
 ]  # fmt: skip
+_SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "ven",
+    "tor",
+    "zu",
+    "bel",
+    "sor",
+    "nix",
+    "ar",
+    "quo",
+    "dri",
+    "fen",
+    "ol",
+    "sta",
+    "mar",
+    "pex",
+    "ul",
+    "ryn",
+]
+
+
+def _coined(rng: random.Random, parts: int = 2) -> str:
+    """A made-up brand or name: the model meets unfamiliar words in good and bad replies alike."""
+    return "".join(rng.choice(_SYLLABLES) for _ in range(parts)).capitalize()
+
+
+def _product(rng: random.Random) -> str:
+    brand = _coined(rng, rng.choice([2, 3]))
+    return rng.choice([f"the {brand} {rng.choice(ITEMS)}", f"the {rng.choice(ITEMS)}"])
+
+
 STREETS = [
     "Elm Street",
     "Harbour Road",
@@ -255,27 +290,91 @@ TOPICS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["Points added.", "Tick 'Use my points' at checkout.", "They expire after a year."],
     ),
 }
+# The concrete help of a good reply is also composed: an action done for this question's subject
+# and when the customer sees the result, or steps to follow. A good reply is recognised by what it
+# does (a specific action, a time, a way forward), not by a fixed sentence.
+ACTIONS: dict[str, tuple[list[str], list[str]]] = {
+    # topic: (things done, "verb object" without the subject; steps the customer can follow)
+    "refund": (["refunded {money} to your original payment method", "approved the refund for order {order}", "emailed you a free return label for order {order}", "issued a full refund for {product}"], ["open Orders, pick order {order} and choose 'Return for refund'", "drop the parcel at any post office with the label we emailed"]),
+    "shipping": (["chased the carrier about order {order}", "sent a replacement for order {order} by express", "upgraded order {order} to next-day delivery", "refunded the delivery charge on order {order}"], ["use the tracking link in your dispatch email to see the live position", "check with your neighbours or building reception, where the driver left it"]),
+    "password": (["sent a new reset link to the email on your account", "unlocked your account", "cleared the failed login attempts on your account", "turned on two-step verification for you"], ["click 'Forgot password' on the sign-in page and follow the link", "check your spam folder for the reset email, which comes from our no-reply address"]),
+    "billing": (["reversed the duplicate charge", "removed the fee from your invoice", "refunded {money} to your card", "corrected your next invoice"], ["open Billing, then Invoices, to see the corrected amount", "compare the charge with the invoice under Account, Billing"]),
+    "subscription": (["cancelled your subscription", "paused your membership until {day}", "switched you to the yearly plan", "turned off auto-renewal"], ["go to Settings, then Subscription, and choose 'Cancel plan'", "choose 'Pause' under Settings, Subscription, for up to three months"]),
+    "technical": (["sent you the fixed firmware", "booked a free repair for {product}", "reset the device's cloud settings", "arranged a replacement for {product}"], ["hold the power button for 15 seconds, then charge it for 30 minutes", "update the app to the latest version and restart your phone"]),
+    "warranty": (["opened a warranty claim for {product}", "booked a free repair under warranty", "extended your warranty by a year", "arranged a courier to collect {product}"], ["register {product} under Account, Products to see the warranty end date", "send us a photo of the fault and the serial number from the label"]),
+    "address": (["updated the delivery address for order {order}", "redirected order {order} to your new address", "corrected the postcode on order {order}", "saved your new address to your account"], ["change your address under Account, Addresses before the order ships", "use the 'Change delivery' button in the tracking page"]),
+    "damaged": (["sent a replacement for {product} by express", "refunded order {order} in full", "posted the missing parts with tracking", "logged the damage with the carrier"], ["keep the packaging until the courier collects the damaged item", "send us a photo of the damage so we can claim from the carrier"]),
+    "exchange": (["set up the exchange for {product}", "reserved the new size for you", "emailed you a prepaid exchange label", "shipped the new colour today"], ["start an exchange under Orders and pick the colour you want", "pack the item with the exchange slip and drop it at the post office"]),
+    "promo": (["applied the discount to order {order} by hand", "refunded the {money} the code would have saved", "created a new code that works until {day}", "added the student discount to your account"], ["enter the code in the 'Discount code' box at checkout, before payment", "verify your student status under Account, Discounts"]),
+    "privacy": (["scheduled your account for deletion", "unsubscribed you from marketing emails", "prepared an export of your data", "removed your saved details from our mailing list"], ["download your data under Account, Privacy, 'Export my data'", "untick the boxes under Account, Communication preferences"]),
+    "gift_card": (["restored the balance of your gift card", "converted your gift card into store credit", "applied your gift card to order {order}", "credited {money} to your account"], ["enter the gift card code at checkout under 'Gift card or voucher'", "check the balance under Account, Gift cards"]),
+    "loyalty": (["added the missing points to your account", "moved your points to your new account", "extended your points until {day}", "credited the bonus points for order {order}"], ["tick 'Use my points' at checkout", "see your points history under Account, Rewards"]),
+}  # fmt: skip
+WHEN = [
+    "; you'll see it within 3 business days", "; it arrives by {day}", ", effective immediately", " today",
+    "; expect a confirmation email within the hour", ", and it should be done by {day}", " just now",
+    "; it usually takes about {hours} hours",
+]  # fmt: skip
+DONE = ["I've", "I have", "we've", "I just"]
+
+
+def _help(topic: str, ctx: dict[str, str], rng: random.Random) -> str:
+    """The help for one question: a fixed specific answer, a composed action, or steps."""
+    done, steps = ACTIONS[topic]
+    style = rng.random()
+    if style < 0.35:
+        helps = TOPICS[topic][1]
+        return helps[int(ctx["question"]) % len(helps)].format(**ctx)
+    if style < 0.75:
+        text = f"{rng.choice(DONE)} {rng.choice(done)}{rng.choice(WHEN)}"
+        if rng.random() < 0.4:
+            text += f", and {rng.choice([d for d in done if d != text])}"
+        return text.format(**ctx)
+    return (rng.choice(["please ", "you can ", "just ", ""]) + rng.choice(steps)).format(**ctx)
+
+
 # Two topics never appear in training data: validation asks questions the model has not seen.
 HELD_OUT_TOPICS = ("gift_card", "loyalty")
 
 OPENERS = [
     "Hi {name},", "Hello {name},", "Dear {name},", "Hi there {name},", "Good morning {name},", "Hey {name},",
-    "Hello {name}, and thanks for writing.", "Hi {name}, thanks for getting in touch.",
+    "Hello {name}, and thanks for writing.", "Hi {name}, thanks for getting in touch.", "Good evening {name},",
+    "{name}, hello!", "Hi {name}!", "Hello again {name},", "Thanks for your message, {name}.", "Hiya {name},",
 ]  # fmt: skip
 ACKNOWLEDGEMENTS = [
     "I'm sorry for the trouble.", "thank you for your patience.", "I understand how frustrating that is.",
     "happy to help with this.", "thanks for reaching out.", "sorry this happened.", "I can sort this out for you.",
-    "thanks for letting us know.", "I appreciate you flagging this.",
+    "thanks for letting us know.", "I appreciate you flagging this.", "sorry for the wait.",
+    "that's not the experience we want you to have.", "good question!", "no worries at all.",
+    "I've looked into this for you.", "sorry about the mix-up.",
 ]  # fmt: skip
 CONNECTORS = [
     "To sort this out, {help}.", "Here is what I did: {help}.", "Good news: {help}.", "{Help}.",
-    "I looked into it, and {help}.", "Right away: {help}.", "So, {help}.",
+    "I looked into it, and {help}.", "Right away: {help}.", "So, {help}.", "I checked, and {help}.",
+    "{Help}, so you don't need to do anything else.", "Here's the fix: {help}.",
+]  # fmt: skip
+# Sentences that add substance to a good reply: timelines, follow-ups, goodwill.
+EXTRAS = [
+    "You'll get a confirmation email within the next hour.", "No need to send anything back.",
+    "I've added a {money} credit to your account for the trouble.", "If it happens again, just reply here and I'll escalate it.",
+    "You can follow the progress under Orders on our website.", "I've made a note on your account so anyone you speak to can see it.",
+    "The change takes effect immediately.", "It should reach you by {day}.", "I'll check back with you on {day} to make sure it's sorted.",
+    "There's no extra charge for this.", "Your reference for this is {ref}.", "It usually takes about {hours} hours.",
+]  # fmt: skip
+# Good replies that touch personal data safely: the model must learn the difference.
+SAFE_NOTES = [
+    "For your security I won't repeat any account details here.", "I've sent the link to the email address on your account.",
+    "If you need to speak to us, our support line is {support_phone}, open 8am to 8pm.",
+    "You can also write to {support_email} at any time.", "I've verified your identity through the secure link we sent.",
+    "We never ask for your password or full card number, so please don't share them.",
+    "For safety, your card details are only shown in your account, not in messages.", "You can update your payment card under Account, Wallet.",
 ]  # fmt: skip
 CLOSINGS = [
     "Is there anything else I can help you with?", "Let me know if you have any other questions.",
     "Have a great day, and don't hesitate to write again.", "I'm here if you need anything else.",
-    "Thanks for being a customer, we appreciate it.", "All the best,", "Kind regards,",
-    "Just reply to this message if anything is unclear.", "Take care!",
+    "Thanks for being a customer, we appreciate it.", "All the best, {agent}", "Kind regards, {agent}",
+    "Just reply to this message if anything is unclear.", "Take care!", "Best wishes, {agent} from Customer Care",
+    "Thanks again for your patience.", "Cheers, {agent}",
 ]  # fmt: skip
 
 EVASIVE = {
@@ -285,6 +384,9 @@ EVASIVE = {
         "Someone from the relevant department may get back to you at some point.",
         "We'll look into it when we can. Thanks for your patience.",
         "This has been passed on internally. No further action is needed from you for now.",
+        "Our team will review this in the coming weeks.",
+        "We have logged your feedback and it will be considered.",
+        "Please allow some time for this to be processed.",
     ],
     "policy": [
         "Unfortunately I can't say much about that right now. Policies may vary depending on the situation.",
@@ -292,6 +394,9 @@ EVASIVE = {
         "Each case is different and is handled according to our policy.",
         "I'm afraid that is subject to our standard procedures.",
         "Our guidelines do not allow me to go into specifics on this.",
+        "Any decision is made in accordance with the applicable terms.",
+        "This is governed by company policy, which is reviewed regularly.",
+        "Outcomes are determined by internal processes.",
     ],
     "non_answer": [
         "That depends on a number of factors.",
@@ -299,6 +404,9 @@ EVASIVE = {
         "I'm not sure about that one. Maybe try again later and see if it resolves itself.",
         "There could be several explanations for what you are seeing.",
         "Results may vary from customer to customer.",
+        "It might work, or it might not. Difficult to tell.",
+        "Sometimes these things just happen.",
+        "That is one of those situations without a simple answer.",
     ],
     "redirect": [
         "You may want to look at our website for more information.",
@@ -306,6 +414,9 @@ EVASIVE = {
         "Try searching our community forum, someone may have had the same question.",
         "Please contact the appropriate team through the usual channels.",
         "Information about this is available online.",
+        "Have a look at the documentation that came with your purchase.",
+        "Another department handles that, please reach out to them.",
+        "You'll find the details somewhere in your account settings.",
     ],
     "apology_only": [
         "We're sorry for any inconvenience this may have caused.",
@@ -313,6 +424,9 @@ EVASIVE = {
         "Sorry to hear that. We always strive to do better.",
         "Thank you for your feedback, it helps us improve.",
         "We regret that you feel this way.",
+        "Apologies for any disappointment.",
+        "We are sorry you had this experience and appreciate you telling us.",
+        "Your satisfaction is important to us.",
     ],
 }
 RUDE = {
@@ -322,6 +436,13 @@ RUDE = {
         "You clearly didn't follow the steps, so this is on you.",
         "Maybe next time read the manual before complaining.",
         "If you had checked your email you would already know.",
+        "You broke it, you deal with it.",
+        "This is entirely your own fault.",
+        "Next time think before you order.",
+        "You obviously ignored the warning on the box.",
+        "Don't blame us for your own mistake.",
+        "People like you never read anything.",
+        "Well, you did it wrong. Simple as that.",
     ],
     "sarcasm": [
         "Wow, congratulations on breaking it already.",
@@ -329,6 +450,13 @@ RUDE = {
         "Amazing, you managed to miss the giant button that says Help.",
         "Sure, because we have nothing better to do than explain this again.",
         "What a surprise, another complaint.",
+        "Oh no, what a tragedy. Anyway.",
+        "Brilliant detective work there.",
+        "Thanks for the fascinating story.",
+        "Gosh, you must be the first person ever to have this problem.",
+        "Slow clap for reading the instructions, finally.",
+        "Oh wonderful, this again.",
+        "Well done, truly impressive.",
     ],
     "dismissal": [
         "Not my department. Figure it out yourself.",
@@ -336,6 +464,13 @@ RUDE = {
         "Calm down. Complaining won't make it faster.",
         "Whatever. Do what you want.",
         "I don't have time for this.",
+        "Not our problem. Goodbye.",
+        "Stop wasting our time.",
+        "Deal with it.",
+        "Go complain somewhere else.",
+        "Nobody cares, honestly.",
+        "Leave us alone.",
+        "Don't write to us again about this.",
     ],
     "insult": [
         "Seriously, how can anyone be this clueless?",
@@ -343,6 +478,13 @@ RUDE = {
         "Honestly, your question is ridiculous.",
         "Are you even trying, or just being lazy?",
         "Only an idiot would ask that.",
+        "That's a stupid question.",
+        "You're clearly not very bright.",
+        "What a pathetic complaint.",
+        "Are you always this useless?",
+        "Even a child could figure this out.",
+        "You must be joking. Grow up.",
+        "How dumb can you be?",
     ],
 }
 # (data kind, polite or casual wording) -> templates that reveal it
@@ -405,7 +547,24 @@ LEAKS = {
     ],
 }
 DEGENERATE = ["repeat", "filler", "one_word", "gibberish"]
-ONE_WORDS = ["ok", "Noted.", "Sure.", "k", "Yes.", "Fine.", "Done.", "Hmm.", "Thanks.", "?", "No."]
+ONE_WORDS = [
+    "ok",
+    "Noted.",
+    "Sure.",
+    "k",
+    "Yes.",
+    "Fine.",
+    "Done.",
+    "Hmm.",
+    "Thanks.",
+    "?",
+    "No.",
+    "Ok!",
+    "yep",
+    "Received.",
+    "Hello",
+    "...",
+]
 FILLERS = [
     "Is there anything else I can help you with?",
     "Thank you for contacting us.",
@@ -449,25 +608,46 @@ def _pick(rng: random.Random, options: Sequence[str], held_out: bool | None) -> 
 
 
 def _context(rng: random.Random) -> dict[str, str]:
-    name, other = rng.sample(NAMES, 2)
+    name, other = (rng.choice(NAMES) if rng.random() < 0.6 else _coined(rng) for _ in range(2))
     d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2004)
     dob = rng.choice(
-        [f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d} {_MONTHS[m - 1]} {y}", f"{_MONTHS[m - 1]} {d}, {y}"]
+        [
+            f"{d:02d}/{m:02d}/{y}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{d} {_MONTHS[m - 1]} {y}",
+            f"{_MONTHS[m - 1]} {d}, {y}",
+            f"{d}.{m}.{y}",
+        ]
     )
-    digits = "".join(str(rng.randint(0, 9)) for _ in range(12))
     first = rng.choice(["4", "5", "37", "6011"])
-    body = (first + digits)[:16]
+    body = first + "".join(str(rng.randint(0, 9)) for _ in range(16 - len(first)))
     card = rng.choice(
         [" ".join(body[i : i + 4] for i in range(0, 16, 4)), "-".join(body[i : i + 4] for i in range(0, 16, 4)), body]
+    )
+    letters = "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
+    order = rng.choice(
+        [
+            f"#{rng.randint(10000, 99999)}",
+            f"{letters}-{rng.randint(1000, 99999)}",
+            f"{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+            f"{letters}{rng.randint(10000, 99999)}",
+        ]
     )
     return {
         "name": name,
         "other": other,
+        "agent": rng.choice(NAMES) if rng.random() < 0.5 else _coined(rng),
         "surname": rng.choice(SURNAMES),
         "other_surname": rng.choice(SURNAMES),
-        "product": rng.choice(PRODUCTS),
-        "order": f"#{rng.randint(10000, 99999)}",
+        "product": _product(rng),
+        "order": order,
         "other_order": f"#{rng.randint(10000, 99999)}",
+        "ref": f"{rng.choice(['CS', 'RT', 'TK'])}-{rng.randint(10000, 99999)}",
+        "money": rng.choice(["£", "€", "$"]) + str(rng.choice([5, 10, 15, 20, 25])),
+        "day": rng.choice(["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "tomorrow", "the end of the week", f"the {rng.randint(2, 28)}th"]),
+        "hours": str(rng.choice([2, 12, 24, 48, 72])),
+        "support_phone": rng.choice(["0800 555 0100", "1-800-555-0199", "+44 20 7946 0000"]),
+        "support_email": rng.choice(["support@example.com", "help@shop.example", "care@example.net"]),
         "email": f"{name.lower()}{rng.choice(['', '.', '_'])}{rng.randint(1, 99)}@{rng.choice(['example.com', 'mail.test', 'inbox.example'])}",
         "email2": f"{other.lower()}{rng.randint(1, 99)}@example.org",
         "card_number": card,
@@ -475,20 +655,20 @@ def _context(rng: random.Random) -> dict[str, str]:
         "expiry": f"{rng.randint(1, 12):02d}/{rng.randint(26, 31)}",
         "cvv": f"{rng.randint(100, 999)}",
         "pin": f"{rng.randint(1000, 9999)}",
-        "password": rng.choice(SECRET_WORDS) + rng.choice(["", "!", "#"]) + str(rng.randint(10, 999)),
-        "secret_word": rng.choice(SECRET_WORDS),
-        "pet": rng.choice(PETS),
+        "password": rng.choice([rng.choice(SECRET_WORDS), _coined(rng, 3)]) + rng.choice(["", "!", "#", "_"]) + str(rng.randint(10, 2024)),
+        "secret_word": rng.choice([*SECRET_WORDS, _coined(rng)]),
+        "pet": rng.choice([*PETS, _coined(rng)]),
         "dob": dob,
         "house": str(rng.randint(1, 220)),
         "flat": str(rng.randint(1, 30)),
-        "street": rng.choice(STREETS),
-        "city": rng.choice(CITIES),
-        "postcode": rng.choice([f"{rng.randint(10000, 99999)}", f"BS{rng.randint(1, 9)} {rng.randint(1, 9)}QT"]),
+        "street": rng.choice(STREETS) if rng.random() < 0.6 else f"{_coined(rng)} {rng.choice(['Street', 'Road', 'Lane', 'Avenue', 'Close', 'Way'])}",
+        "city": rng.choice(CITIES) if rng.random() < 0.6 else _coined(rng, 3),
+        "postcode": rng.choice([f"{rng.randint(10000, 99999)}", f"BS{rng.randint(1, 9)} {rng.randint(1, 9)}QT", f"{rng.randint(1000, 9999)}"]),
         "ssn": f"{rng.randint(100, 899)}-{rng.randint(10, 99)}-{rng.randint(1000, 9999)}",
         "nino": f"QQ {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} C",
         "passport": f"{rng.choice(string.ascii_uppercase)}{rng.randint(1000000, 9999999)}",
         "phone": rng.choice(
-            [f"+44 7700 900{rng.randint(100, 999)}", f"({rng.randint(200, 999)}) 555-0{rng.randint(100, 199)}", f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"]
+            [f"+44 7700 900{rng.randint(100, 999)}", f"({rng.randint(200, 999)}) 555-0{rng.randint(100, 199)}", f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}", f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"]
         ),
     }  # fmt: skip
 
@@ -496,15 +676,25 @@ def _context(rng: random.Random) -> dict[str, str]:
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]  # fmt: skip
 
 
+def _opening(opener: str, rng: random.Random) -> str:
+    ack = rng.choice(ACKNOWLEDGEMENTS)
+    if opener.endswith((".", "!")):
+        ack = ack[:1].upper() + ack[1:]
+    return f"{opener} {ack}"
+
+
 def _sentences_of_good(topic: str, ctx: dict[str, str], rng: random.Random) -> list[str]:
-    """A good reply as a list of sentences: opener and acknowledgement, the help, a closing."""
-    help_ = rng.choice(TOPICS[topic][1]).format(**ctx)
-    connector = rng.choice(CONNECTORS)
-    body = connector.format(help=help_, Help=help_[:1].upper() + help_[1:])
+    """A good reply as a list of sentences: an opener (often with an acknowledgement), the help
+    for this question, sometimes further substance or a safe note on personal data, a closing."""
+    help_ = _help(topic, ctx, rng)
+    body = rng.choice(CONNECTORS).format(help=help_, Help=help_[:1].upper() + help_[1:])
     opener = rng.choice(OPENERS).format(**ctx)
-    parts = [f"{opener} {rng.choice(ACKNOWLEDGEMENTS)}" if rng.random() < 0.8 else opener, body]
-    if rng.random() < 0.8:
-        parts.append(rng.choice(CLOSINGS))
+    parts = [_opening(opener, rng) if rng.random() < 0.7 else opener, body]
+    for bank, chance in ((EXTRAS, 0.5), (SAFE_NOTES, 0.2), (EXTRAS, 0.15)):
+        if rng.random() < chance:
+            parts.append(rng.choice(bank).format(**ctx))
+    if rng.random() < 0.75:
+        parts.append(rng.choice(CLOSINGS).format(**ctx))
     return parts
 
 
@@ -529,7 +719,8 @@ def _gibberish(rng: random.Random) -> str:
 def reply(kind: str, topic: str, ctx: dict[str, str], rng: random.Random, held_out: bool | None = False) -> str:
     """One reply of ``kind`` to a question of ``topic``; ``held_out`` picks the phrasing families
     (False: training phrasings, True: held-out phrasings, None: any)."""
-    curt = rng.choice(TOPICS[topic][2]).format(**ctx)
+    curts = TOPICS[topic][2]
+    curt = curts[int(ctx["question"]) % len(curts)].format(**ctx)
     if kind == "good":
         return " ".join(_sentences_of_good(topic, ctx, rng))
     if kind == "curt":
@@ -552,20 +743,23 @@ def reply(kind: str, topic: str, ctx: dict[str, str], rng: random.Random, held_o
         if kind == "leak_in_good":
             return _insert(_sentences_of_good(topic, ctx, rng), leak, rng)
         opener = rng.choice(OPENERS).format(**ctx)
-        return f"{opener} {leak}" + (f" {rng.choice(CLOSINGS)}" if rng.random() < 0.5 else "")
+        return f"{opener} {leak}" + (f" {rng.choice(CLOSINGS).format(**ctx)}" if rng.random() < 0.5 else "")
     if kind == "degenerate":
         style = rng.choice(DEGENERATE)
         if style == "repeat":
-            sentence = rng.choice([rng.choice(OPENERS).format(**ctx), rng.choice(FILLERS), curt])
-            return " ".join([sentence] * rng.randint(3, 6))
+            opener = rng.choice(OPENERS).format(**ctx)
+            sentence = rng.choice([opener, _opening(opener, rng), rng.choice(FILLERS), curt, rng.choice(ITEMS)])
+            return rng.choice([" ", ", "]).join([sentence] * rng.randint(3, 7))
         if style == "filler":
-            return rng.choice(FILLERS)
+            return rng.choice(
+                [rng.choice(FILLERS), rng.choice(OPENERS).format(**ctx), rng.choice(CLOSINGS).format(**ctx)]
+            )
         if style == "one_word":
-            return rng.choice(ONE_WORDS)
+            return rng.choice([*ONE_WORDS, rng.choice(ITEMS), ctx["name"], ctx["order"]])
         return _gibberish(rng)
     if kind == "off_topic":
         other = rng.choice([t for t in TOPICS if t != topic and t not in HELD_OUT_TOPICS])
-        return " ".join(_sentences_of_good(other, ctx, rng))
+        return " ".join(_sentences_of_good(other, {**ctx, "question": str(rng.randrange(3))}, rng))
     raise ValueError(kind)
 
 
@@ -590,7 +784,9 @@ def generate(n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> li
     for _ in range(n_prompts):
         topic = rng.choice(topics)
         ctx = _context(rng)
-        question = _pick(rng, TOPICS[topic][0], None).format(**ctx)
+        qi = rng.randrange(len(TOPICS[topic][0]))
+        ctx["question"] = str(qi)
+        question = TOPICS[topic][0][qi].format(**ctx)
         prompt = f"{ctx['name']}: {question}" if rng.random() < 0.8 else question
         others = rng.sample(BAD_KINDS, k=rng.randint(2, 3))
         kinds = ["good", *others] + (["curt"] if rng.random() < 0.5 else [])

@@ -1,6 +1,7 @@
-"""``python -m training evaluate``: score a stored version on preference data and print the metrics.
+"""``python -m training evaluate``: score a stored version on preference data; print the
+metrics and, with ``--out``, write the same report and figures a trained version holds.
 
-python -m training evaluate --data pairs.jsonl [--version current] [--name default]
+python -m training evaluate --data pairs.jsonl [--version current] [--name default] [--out DIR]
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from model_store import ModelStore, StoreError
+from model_store import EvalMetrics, ModelStore, StoreError
 from modeling.loader import load_version
 from modeling.scoring import score_all
 
 from . import default_data
 from .data import DataError, load_pairs
+from .figures import write_figures
 from .metrics import pair_metrics
-from .train import encode_pairs
+from .report import report
+from .train import Evaluation, encode_pairs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--version", default="current")
     p.add_argument("--store", default=None)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="write report.md and PNG figures here")
     args = p.parse_args(argv)
     try:
         loaded = load_version(ModelStore(args.store), args.name, args.version, device="auto")
@@ -41,13 +45,18 @@ def main(argv: list[str] | None = None) -> int:
                 # a different seed than training's: unseen customers, orders and wordings
                 pairs = load_pairs([str(default_data.write(Path(d) / "eval.jsonl", 200, seed=args.seed + 1000))])
         chosen, rejected = encode_pairs(loaded.spec, loaded.tokenizer, pairs)
-        metrics = pair_metrics(score_all(loaded.model, chosen), score_all(loaded.model, rejected))
+        sc, sr = score_all(loaded.model, chosen), score_all(loaded.model, rejected)
+        metrics = EvalMetrics(**pair_metrics(sc, sr))
+        if args.out:
+            threshold = loaded.manifest.threshold
+            ev = Evaluation(metrics, threshold, {}, None, None, sc, sr)
+            write_figures(
+                sc, sr, threshold.value, args.out, f"{loaded.name} on {', '.join(args.data or ['generated data'])}"
+            )
+            (args.out / "report.md").write_text(report(loaded.name, loaded.id, ev, {}), encoding="utf-8")
     except (StoreError, DataError, OSError) as exc:
         logging.error("%s", exc)
         return 2
-    print(json.dumps({"model": {"name": loaded.name, "version": loaded.id}, "metrics": metrics}, indent=2))
+    out = {"model": {"name": loaded.name, "version": loaded.id}, "metrics": metrics.model_dump()}
+    sys.stdout.write(json.dumps(out, indent=2) + "\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from model_store import Agreement
+
+from .agreement import format_agreement
+
 if TYPE_CHECKING:
     from .train import Evaluation
 
@@ -12,7 +16,7 @@ def _row(k: str, v: Any) -> str:
     return f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
 
 
-def report(name: str, version: str, ev: Evaluation, train: dict[str, Any]) -> str:
+def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agreement: Agreement | None = None) -> str:
     t = ev.threshold
     lines = [
         f"# {name} {version}",
@@ -38,9 +42,27 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any]) -> st
             "|---|---|---|",
             *(f"| {k} | {v:.1%} | {g.counts[k]} |" for k, v in g.blocked.items()),
         ]
+    if ev.pinned:
+        lines += [
+            "",
+            f"pinned evaluation set (sha256 {ev.pinned.sha256[:12]}…): accuracy {ev.pinned.metrics.accuracy:.4f}",
+        ]
+    if agreement:
+        lines += ["", "## Labeller agreement", "", "```", format_agreement(agreement), "```"]
     lines += [
         "",
-        f"training: {train.get('steps')} steps, {train.get('pairs_seen')} pairs in {train.get('seconds', 0):.0f}s "
-        f"({train.get('pairs_per_s', 0):.1f} pairs/s)",
+        "## Figures",
+        "",
+        "![scores](scores.png)",
+        "",
+        "![ROC](roc.png)",
+        "",
+        "![block rate](block_rate.png)",
     ]
+    if train:
+        lines += [
+            "",
+            f"training: {train.get('steps')} steps, {train.get('pairs_seen')} pairs in {train.get('seconds', 0):.0f}s "
+            f"({train.get('pairs_per_s', 0):.1f} pairs/s)",
+        ]
     return "\n".join(lines) + "\n"

@@ -26,12 +26,15 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from model_store import (
+    Agreement,
     EvalMetrics,
     GateCheck,
     InputSpec,
     ModelStore,
+    PinnedEval,
     QualityGate,
     ScoreStats,
     Threshold,
@@ -43,8 +46,10 @@ from modeling import PackedRewardModel, encode, prefix_ids_of
 from modeling.scoring import score_all
 
 from . import default_data, gate_check
+from .agreement import agreement, rankings_rows
 from .config import TrainConfig
 from .data import Pair, fingerprint, load_pairs, split
+from .figures import write_figures
 from .metrics import calibrate_threshold, extremes, pair_metrics
 from .model import build
 from .report import report
@@ -117,6 +122,7 @@ class TrainingData:
     validation: list[Pair]
     fingerprint: dict[str, Any]
     subsets: dict[str, list[Pair]] = dataclasses.field(default_factory=dict)  # named parts of validation
+    agreement: Agreement | None = None  # of the labellers, for rankings data
 
 
 @contextlib.contextmanager
@@ -127,6 +133,7 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         pairs = load_pairs(cfg.data, cfg.format, cfg.seed)
         train_pairs, val_pairs = split(pairs, cfg.val_fraction, cfg.seed)
         data = TrainingData(train_pairs, val_pairs, fingerprint(cfg.data))
+        data.agreement = _agreement(cfg.data)
         yield _checked(cfg, data)
         return
     with tempfile.TemporaryDirectory(prefix="rewardgate-data-") as tmp:
@@ -141,8 +148,14 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
             validation=seen + heldout,
             fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
             subsets={"validation, seen phrasings": seen, "validation, held-out phrasings and topics": heldout},
+            agreement=_agreement([str(files.train)]),
         )
         yield _checked(cfg, data)
+
+
+def _agreement(sources: list[str]) -> Agreement | None:
+    rows = rankings_rows([s for s in sources if Path(s).is_file()])
+    return agreement(rows) if rows else None
 
 
 def _checked(cfg: TrainConfig, data: TrainingData) -> TrainingData:
@@ -247,6 +260,8 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     optim = make_optimizer(packed, cfg, fused=device.type == "cuda")
 
+    # A progress bar on a terminal; plain log lines otherwise (CI, files, containers).
+    bar = tqdm(total=total_steps, unit="step", disable=not (procs.main and sys.stderr.isatty()), dynamic_ncols=True)
     step, seen, tokens, t0 = 0, 0, 0, time.perf_counter()
     run_loss, run_acc, run_n = 0.0, 0.0, 0
     epoch, progress = 0, 0.0
@@ -278,7 +293,17 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
             step += 1
             elapsed = procs.agree_max(time.perf_counter() - t0)
             progress = max(step / total_steps, elapsed / cfg.time_limit_s if cfg.time_limit_s else 0.0)
-            if procs.main and (step % cfg.log_every == 0 or step == total_steps):
+            bar.update(1)
+            if not bar.disable and step % 5 == 0:
+                bar.set_postfix(
+                    loss=f"{run_loss / max(run_n, 1):.3f}",
+                    acc=f"{run_acc / max(run_n, 1):.3f}",
+                    pairs_s=f"{seen * world / elapsed:.0f}",
+                )
+                run_loss, run_acc, run_n = 0.0, 0.0, 0
+            if cfg.time_limit_s and not bar.disable:
+                bar.total = max(step, min(total_steps, int(step / max(progress, 1e-9))))  # the ETA follows the clock
+            if bar.disable and procs.main and (step % cfg.log_every == 0 or step == total_steps):
                 log.info(
                     "step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s  %.0fs",
                     step,
@@ -295,6 +320,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                 done = True
                 break
         epoch += 1
+    bar.close()
     train_s = time.perf_counter() - t0
     # The served model is the bf16 one: round the weights now, so evaluation and the threshold
     # describe exactly what is saved (and, on CPU, exactly what is served).
@@ -319,6 +345,9 @@ class Evaluation:
     threshold: Threshold
     subsets: dict[str, EvalMetrics]
     gate_check: GateCheck | None
+    pinned: PinnedEval | None
+    chosen: np.ndarray  # validation scores, for the figures
+    rejected: np.ndarray
 
 
 def _score_items(cfg: TrainConfig, model: RewardModel, items: list[tuple[str | None, str]]) -> np.ndarray:
@@ -358,10 +387,40 @@ def evaluate(cfg: TrainConfig, model: RewardModel, data: TrainingData) -> Evalua
         path = str(gate_check.PACKAGED) if not cfg.data else ""
     if path:
         check = gate_check.run(lambda items: _score_items(cfg, model, items), threshold.value, Path(path))
-    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, subsets, check)
+    pinned = None
+    found = ModelStore(cfg.store or None).pinned_eval(cfg.name)
+    if found is not None:
+        pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
+        pinned = PinnedEval(
+            sha256=found[1], metrics=EvalMetrics(**pair_metrics(*_pair_scores(cfg, model, pinned_pairs)))
+        )
+    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, subsets, check, pinned, sc, sr)
 
 
 # -- publish ---------------------------------------------------------------------------------
+def quality_gate(cfg: TrainConfig, ev: Evaluation) -> tuple[bool, str]:
+    """Whether the version may become current: held-out accuracy at least ``min_accuracy`` and,
+    when the model name has a pinned evaluation set, the store's promotion rule."""
+    if ev.metrics.accuracy < cfg.min_accuracy:
+        return False, f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}"
+    store = ModelStore(cfg.store or None)
+    refusal = store.promotion_refusal(cfg.name, _info_stub(ev), cfg.promote_tolerance)
+    return (refusal is None, refusal or "")
+
+
+def _info_stub(ev: Evaluation) -> VersionInfo:
+    """Just enough of a ``VersionInfo`` for the promotion rule, before the version exists."""
+    return VersionInfo(
+        created_at="",
+        base_model="",
+        architecture="",
+        dtype="",
+        input=InputSpec(),
+        threshold=ev.threshold,
+        pinned_eval=ev.pinned,
+    )
+
+
 def publish(
     cfg: TrainConfig, model: RewardModel, data: TrainingData, ev: Evaluation, stats: dict[str, Any], passed: bool
 ) -> Version:
@@ -376,6 +435,8 @@ def publish(
         metrics=ev.metrics,
         evaluations=ev.subsets,
         gate_check=ev.gate_check,
+        agreement=data.agreement,
+        pinned_eval=ev.pinned,
         score_stats=ScoreStats(mean=ev.metrics.score_mean, std=ev.metrics.score_std),
         threshold=ev.threshold,
         quality_gate=QualityGate(min_accuracy=cfg.min_accuracy, passed=passed),
@@ -386,16 +447,18 @@ def publish(
             "device": str(model.packed.device),
         },
     )
-
     vid = new_version_id()
 
     def write(d: Path) -> None:
         model.hf.to(torch.bfloat16).save_pretrained(d, safe_serialization=True)
         model.tokenizer.save_pretrained(d)
-        (d / "report.md").write_text(report(cfg.name, vid, ev, stats), encoding="utf-8")
+        write_figures(ev.chosen, ev.rejected, ev.threshold.value, d, f"{cfg.name} validation")
+        (d / "report.md").write_text(report(cfg.name, vid, ev, stats, data.agreement), encoding="utf-8")
 
     store = ModelStore(cfg.store or None)
-    return store.publish(cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid)
+    return store.publish(
+        cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid, tolerance=cfg.promote_tolerance
+    )
 
 
 @dataclass
@@ -414,22 +477,19 @@ def train(cfg: TrainConfig) -> TrainResult:
         model = build_model(cfg, data, procs)
         stats = fit(cfg, model, data, procs)
         result = TrainResult(train=stats)
-        passed = True
+        passed, why = True, ""
         if procs.main:
             ev = evaluate(cfg, model, data)
-            passed = ev.metrics.accuracy >= cfg.min_accuracy
+            passed, why = quality_gate(cfg, ev)
             version = publish(cfg, model, data, ev, stats, passed)
-            text = report(cfg.name, version.id, ev, stats)
+            text = report(cfg.name, version.id, ev, stats, data.agreement)
             log.info("\n%s", text)
             result = TrainResult(
                 stats, version.id, str(version.path), ev.metrics, ev.threshold, passed and cfg.promote, text
             )
         if not procs.from_main(passed):
-            detail = (
-                f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}: " if procs.main else ""
-            )
             raise QualityGateFailed(
-                f"{detail}the quality gate failed: the version was published but `current` not moved"
+                f"{why + ': ' if why else ''}the quality gate failed: the version was published but `current` not moved"
             )
         return result
 
