@@ -77,8 +77,9 @@ def test_curl_examples_against_live_server(trained_store: dict, serve: Any) -> N
 
 
 def test_store_commands(store_copy: dict) -> None:
-    lines = [line for b in blocks("bash") for line in b.splitlines() if "-m model_store" in line]
-    assert len(lines) == 4
+    block = next(b for b in blocks("bash") if "-m model_store list" in b)
+    lines = [line for line in block.splitlines() if "-m model_store" in line]
+    assert len(lines) == 5
     env = {"REWARDGATE_STORE": str(store_copy["root"]), "PATH": "/usr/bin:/bin"}
     outputs = {}
     for line in lines:
@@ -89,6 +90,7 @@ def test_store_commands(store_copy: dict) -> None:
         outputs[args[2]] = proc.stdout
     assert store_copy["v1"] in outputs["rollback"]
     assert json.loads(outputs["verify"])["verified"] is True
+    assert "kept" in outputs["gc"]
 
 
 def test_training_help_runs() -> None:
