@@ -13,21 +13,25 @@ ARGS ?=
 STORE := $(or $(REWARDGATE_STORE),model_store/models)
 MODEL := $(or $(REWARDGATE_MODEL),default)
 
-.PHONY: install run serve train eval test lint bench bench-quick soak docker clean
+.PHONY: install run serve train eval test lint bench bench-quick bench-store soak docker clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, so nothing below can pull a multi-GB CUDA build in its place
 	$(PY) -m pip install -q "$(TORCH_SPEC)"
-	$(PY) -m pip install -q -e ".[train,dev]"
+	$(PY) -m pip install -q -e ".[train,s3,dev]"
 	touch $@
 
 install: $(VENV)/.installed
 
 run: install
-	@if [ ! -f "$(STORE)/$(MODEL)/current" ]; then \
+	@# `current` exits 1 when the store has no model, 2 when the store itself cannot be read
+	@rc=0; $(PY) -m model_store --store "$(STORE)" --name "$(MODEL)" current >/dev/null 2>&1 || rc=$$?; \
+	if [ $$rc -eq 1 ]; then \
 	  echo "no model in $(STORE): training the default model first (a few minutes on 2 cores)"; \
-	  $(PY) -m training --config $(CONFIG) $(ARGS); \
+	  $(PY) -m training --config $(CONFIG) --store "$(STORE)" $(ARGS) || exit $$?; \
+	elif [ $$rc -ne 0 ]; then \
+	  $(PY) -m model_store --store "$(STORE)" --name "$(MODEL)" current; exit $$rc; \
 	fi
 	HOST=$(HOST) PORT=$(PORT) $(PY) -m app
 
@@ -55,6 +59,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed
 
 bench: install $(VENV)/.bench-installed
 	$(PY) -m bench $(ARGS)
+
+bench-store: install
+	$(PY) -m bench.store $(ARGS)
 
 bench-quick: install
 	$(PY) -m bench --quick $(ARGS)

@@ -35,6 +35,22 @@ class Job:
     scorer: Scorer
     future: asyncio.Future[float]
     enqueued: float = field(default_factory=time.perf_counter)
+    started: float = 0.0  # its batch's forward began
+    finished: float = 0.0
+
+
+@dataclass
+class Timing:
+    """Where a request's items spent their time (seconds; the slowest item of the request)."""
+
+    queue: float = 0.0
+    inference: float = 0.0
+
+    def take(self, jobs: list[Job]) -> None:
+        done = [j for j in jobs if j.finished]
+        if done:
+            self.queue = max(j.started - j.enqueued for j in done)
+            self.inference = max(j.finished - j.started for j in done)
 
 
 class Batcher:
@@ -82,7 +98,7 @@ class Batcher:
     def depth(self) -> int:
         return len(self.pending)
 
-    async def submit(self, scorer: Scorer, seqs: list[list[int]]) -> list[float]:
+    async def submit(self, scorer: Scorer, seqs: list[list[int]], timing: Timing | None = None) -> list[float]:
         if len(seqs) > self.max_queue:  # no retry could ever cure this one
             raise TooManyItems(f"{len(seqs)} items; the whole queue holds at most {self.max_queue}")
         if len(self.pending) + len(seqs) > self.max_queue:
@@ -104,6 +120,8 @@ class Batcher:
             for j in jobs:
                 if not j.future.done():
                     j.future.cancel()
+            if timing is not None:
+                timing.take(jobs)
 
     def submit_background(self, scorer: Scorer, seqs: list[list[int]]) -> asyncio.Future[list[float]] | None:
         """Queue low-priority work (challenger scoring); None when its queue is full."""
@@ -183,6 +201,7 @@ class Batcher:
             seqs = [j.ids for j in batch]
             now = time.perf_counter()
             for j in batch:
+                j.started = now
                 m.queue_wait.observe(now - j.enqueued)
             self.busy = True
             try:
@@ -196,7 +215,10 @@ class Batcher:
                 continue
             finally:
                 self.busy = False
-            elapsed = time.perf_counter() - now
+            done = time.perf_counter()
+            elapsed = done - now
+            for j in batch:
+                j.finished = done
             lengths = [len(s) for s in seqs]
             m.inference.observe(elapsed)
             m.batch_size.observe(len(batch))

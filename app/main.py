@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from . import errors
 from .batcher import Batcher
+from .compat import router as compat_router
 from .decision_log import DecisionLog
 from .metrics import Metrics
 from .middleware import BodyLimit, RequestMetrics
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.rewardgate = st
     errors.install(app)
     app.include_router(router)
+    app.include_router(compat_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

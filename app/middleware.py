@@ -12,7 +12,18 @@ from . import exceptions as ex
 from .errors import ERRORS, error_body
 from .metrics import Metrics
 
-ROUTES = {"/score", "/gate", "/healthz", "/readyz", "/metrics", "/v1/models", "/admin/reload", "/admin/challenger"}
+ROUTES = {
+    "/score",
+    "/gate",
+    "/classify",
+    "/predict",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/v1/models",
+    "/admin/reload",
+    "/admin/challenger",
+}
 
 
 async def _send_error(send: Send, exc: ex.ServiceError) -> None:

@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from model_store import ModelStore, StoreError, Version, check_name
+from model_store import StoreError, Version, check_name, open_store
 from modeling.loader import load_version
 
 from .exceptions import InvalidInput, NotReady, ReloadFailed
@@ -27,13 +27,14 @@ from .scorer import Scorer
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+LEASE_RENEW_S = 3600.0  # well inside the object store's lease lifetime (model_store.object_store.LEASE_TTL_S)
 
 
 class ModelRegistry:
     def __init__(self, settings: Settings, metrics: Metrics, torch_thread: ThreadPoolExecutor) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.store = ModelStore(settings.store)
+        self.store = open_store(settings.store, settings.store_options or None, settings.cache)
         self.torch_thread = torch_thread
         self.scorer: Scorer | None = None
         self.challenger: Scorer | None = None  # a second version scored off the request path
@@ -167,9 +168,16 @@ class ModelRegistry:
 
     async def _watch(self) -> None:
         failed: str | None = None
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.watch_interval_s)
             try:
+                if time.monotonic() - renewed > LEASE_RENEW_S:
+                    # an object store's leases expire unless renewed (a pod that died cannot release)
+                    for s in (self.scorer, self.challenger):
+                        if s is not None:
+                            await asyncio.to_thread(self.store.lease, self.settings.model, s.version)
+                    renewed = time.monotonic()
                 current = await asyncio.to_thread(self.store.current, self.settings.model)
                 served = self.scorer.version if self.scorer else None
                 if current and current != served and current != failed:
@@ -203,6 +211,9 @@ class ModelRegistry:
                 }
             )
         return {
+            # OpenAI's list shape first, for vLLM-style clients that read data[0].id
+            "object": "list",
+            "data": [{"id": name, "object": "model", "owned_by": "rewardgate", "version": served}],
             "name": name,
             "current": current,
             "served": served,

@@ -4,6 +4,8 @@ batcher, shape the answer."""
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -13,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from . import exceptions as ex
 from . import gating
 from .auth import require_admin_key, require_api_key, require_metrics_key
+from .batcher import Timing
 from .errors import responses
 from .schemas import ChallengerRequest, GateRequest, GateResponse, ReloadRequest, ScoreRequest, ScoreResponse
 from .scorer import Scorer
@@ -43,33 +46,66 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def _items(body: ScoreRequest, settings: Settings) -> list[tuple[str | None, str]]:
-    if len(body.items) > settings.max_items:
-        raise ex.TooManyItems(f"{len(body.items)} items; at most {settings.max_items} per request")
-    items: list[tuple[str | None, str]] = []
-    for i, it in enumerate(body.items):
-        prompt, response = (None, it) if isinstance(it, str) else (it.prompt, it.response)
+def check_items(items: list[tuple[str | None, str]], settings: Settings, where: str = "items") -> None:
+    """The service's limits on items, whichever route's shape they came in."""
+    if len(items) > settings.max_items:
+        raise ex.TooManyItems(f"{len(items)} items; at most {settings.max_items} per request")
+    for i, (prompt, response) in enumerate(items):
         for field, text in (("prompt", prompt), ("response", response)):
             if text is not None and len(text) > settings.max_chars:
-                raise ex.InvalidInput(f"items.{i}.{field}: longer than {settings.max_chars} characters")
+                raise ex.InvalidInput(f"{where}.{i}.{field}: longer than {settings.max_chars} characters")
         if not response.strip():
-            raise ex.InvalidInput(f"items.{i}.response: empty text")
-        items.append((prompt, response))
-    return items
+            raise ex.InvalidInput(f"{where}.{i}.response: empty text")
 
 
-async def _score(
-    request: Request, st: AppState, body: ScoreRequest
-) -> tuple[Scorer, list[tuple[str | None, str]], list[float]]:
-    items = _items(body, st.settings)
+def _items(body: ScoreRequest) -> list[tuple[str | None, str]]:
+    return [(None, it) if isinstance(it, str) else (it.prompt, it.response) for it in body.items]
+
+
+def _ms(seconds: float) -> str:
+    return str(round(seconds * 1000))
+
+
+@dataclass
+class Scored:
+    """One request's scores, the version that gave them, and where its time went."""
+
+    scorer: Scorer
+    items: list[tuple[str | None, str]]
+    scores: list[float]
+    tokens: int
+    timing: Timing
+    tokenization_s: float
+    started: float
+
+    def headers(self) -> dict[str, str]:
+        """TEI's timing headers (milliseconds), on every scoring route."""
+        return {
+            "x-total-time": _ms(time.perf_counter() - self.started),
+            "x-tokenization-time": _ms(self.tokenization_s),
+            "x-queue-time": _ms(self.timing.queue),
+            "x-inference-time": _ms(self.timing.inference),
+        }
+
+
+async def score_items(
+    request: Request, st: AppState, items: list[tuple[str | None, str]], where: str = "items"
+) -> Scored:
+    """Check limits, tokenize, queue for the batcher, and wait for the scores (or the caller
+    leaving). The one path every scoring route takes."""
+    started = time.perf_counter()
+    check_items(items, st.settings, where)
     if st.draining:
         raise ex.ShuttingDown("the server is shutting down")
     scorer = st.registry.require()  # pinned for the whole request, across reloads
+    t0 = time.perf_counter()
     if sum(len(r) + len(p or "") for p, r in items) > INLINE_TOKENIZE_CHARS:
         seqs = await asyncio.to_thread(scorer.encode, items)
     else:
         seqs = scorer.encode(items)
-    work = asyncio.ensure_future(st.batcher.submit(scorer, seqs))
+    tokenization_s = time.perf_counter() - t0
+    timing = Timing()
+    work = asyncio.ensure_future(st.batcher.submit(scorer, seqs, timing))
     gone = asyncio.ensure_future(request.receive())  # resolves only when the client disconnects
     try:
         await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
@@ -81,7 +117,7 @@ async def _score(
     scores = work.result()
     for s in scores:
         st.metrics.scores.observe(s)
-    return scorer, items, scores
+    return Scored(scorer, items, scores, sum(len(q) for q in seqs), timing, tokenization_s, started)
 
 
 @router.post(
@@ -92,8 +128,10 @@ async def _score(
     summary="Raw rewards for items, in order",
 )
 async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONResponse:
-    scorer, _, scores = await _score(request, st, body)
-    return JSONResponse({"model": scorer.ref, "results": [{"score": s} for s in scores]})
+    done = await score_items(request, st, _items(body))
+    return JSONResponse(
+        {"model": done.scorer.ref, "results": [{"score": s} for s in done.scores]}, headers=done.headers()
+    )
 
 
 @router.post(
@@ -105,10 +143,11 @@ async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONRespo
 )
 async def gate(request: Request, st: StateDep, body: GateRequest) -> JSONResponse:
     rid = gating.request_id(request.headers.get("x-request-id"))
-    scorer, items, scores = await _score(request, st, body)
+    done = await score_items(request, st, _items(body))
+    scorer = done.scorer
     threshold, source = gating.threshold_for(st, scorer, body.threshold)
-    results = gating.decide(st, scores, threshold)
-    gating.record(st, rid, scorer, items, results, threshold, source, body.threshold)
+    results = gating.decide(st, done.scores, threshold)
+    gating.record(st, rid, scorer, done.items, results, threshold, source, body.threshold)
     return JSONResponse(
         {
             "request_id": rid,
@@ -118,7 +157,7 @@ async def gate(request: Request, st: StateDep, body: GateRequest) -> JSONRespons
             "threshold_source": source,
             "results": results,
         },
-        headers={"X-Request-ID": rid},
+        headers={"X-Request-ID": rid, **done.headers()},
     )
 
 

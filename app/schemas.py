@@ -107,3 +107,83 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+# -- drop-in shapes of other reward-model servers --------------------------------------------
+class ClassifyRequest(BaseModel):
+    """vLLM's ``POST /classify`` request (the fields a reward model uses)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"model": "default", "input": ["Hi Sam, your refund is on its way.", "Not my problem."]}]
+        },
+    )
+    model: str | None = Field(None, description="the served model's name (or name/version); omitted: the served one")
+    input: NonEmpty | list[NonEmpty] = Field(description="texts to score (each a response without a prompt)")
+    use_activation: bool | None = Field(None, description="false: the raw score in `probs`; default: its sigmoid")
+    activation: bool | None = Field(None, description="older vLLM name of `use_activation`")
+    user: str | None = Field(None, description="accepted and ignored, as vLLM does")
+    priority: int | None = Field(None, description="accepted and ignored")
+    truncate_prompt_tokens: int | None = Field(None, description="accepted; the model's own limit always applies")
+
+    @field_validator("input")
+    @classmethod
+    def _not_empty(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and not v:
+            raise ValueError("input must not be an empty list")
+        return v
+
+
+class ClassifyData(BaseModel):
+    index: int
+    label: str
+    probs: list[float] = Field(
+        description="one value: the reward's sigmoid, or the raw reward with use_activation false"
+    )
+    num_classes: int
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+    completion_tokens: int = 0
+    prompt_tokens_details: None = None
+
+
+class ClassifyResponse(BaseModel):
+    id: str
+    object: Literal["list"] = "list"
+    created: int
+    model: str
+    data: list[ClassifyData]
+    usage: Usage
+
+
+Sequence = NonEmpty | Annotated[list[NonEmpty], Field(min_length=1, max_length=2)]
+
+
+class PredictRequest(BaseModel):
+    """text-embeddings-inference's ``POST /predict`` request. As in TEI, a list of two strings is
+    one pair (here: prompt, response); any other list is a batch of texts or pairs."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"inputs": "I like you."},
+                {"inputs": [["Where is my order?", "It arrives tomorrow."], ["Hi", "Go away."]], "raw_scores": True},
+            ]
+        },
+    )
+    inputs: Sequence | list[Sequence] = Field(description="a text, a [prompt, response] pair, or a list of them")
+    raw_scores: bool = Field(False, description="true: the raw reward; false: its sigmoid")
+    truncate: bool | None = Field(None, description="accepted; over-long items are always truncated (prompt first)")
+    truncation_direction: Literal["Left", "Right", "left", "right"] | None = Field(
+        None, description="accepted; the model's own truncation side applies"
+    )
+
+
+class Prediction(BaseModel):
+    score: float
+    label: str

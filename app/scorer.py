@@ -23,6 +23,8 @@ class Scorer:
         self.packed = loaded.model.packed
         self.manifest_threshold = loaded.manifest.threshold.value
         self.ref = {"name": self.name, "version": self.version}
+        id2label = getattr(loaded.model.model.config, "id2label", None) or {}
+        self.label = str(id2label.get(0, "LABEL_0"))  # what vLLM's and TEI's routes call the output
 
     def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
         return encode(self.loaded.spec, self.loaded.tokenizer, items)

@@ -14,7 +14,16 @@ from model_store import default_root
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REWARDGATE_", extra="ignore", protected_namespaces=())
 
-    store: Path = Field(default_factory=default_root, description="model store root")
+    store: str = Field(
+        default_factory=default_root,
+        description="model store: a directory, or an fsspec URL (`s3://bucket/prefix`, `gs://`, `az://`)",
+    )
+    store_options: str = Field(
+        "", description='JSON options for an object store\'s fsspec backend, e.g. `{"endpoint_url": ...}`'
+    )
+    cache: Path | None = Field(
+        None, description="local cache of versions loaded from an object store (default ~/.cache/rewardgate)"
+    )
     model: str = Field("default", description="model name in the store")
     version: str | None = Field(None, description="pin a version id (default: follow `current`)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when present, else CPU")
@@ -64,7 +73,12 @@ class Settings(BaseSettings):
     def _empty_is_none(cls, v: str | None) -> str | None:
         return v or None
 
-    @field_validator("decision_log", mode="before")
+    @field_validator("store", mode="before")
+    @classmethod
+    def _path_is_str(cls, v: object) -> object:
+        return str(v) if isinstance(v, Path) else v
+
+    @field_validator("decision_log", "cache", mode="before")
     @classmethod
     def _empty_path_is_none(cls, v: object) -> object:
         return v or None

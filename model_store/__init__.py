@@ -25,6 +25,7 @@ from .manifest import (
     Threshold,
     VersionInfo,
 )
+from .object_store import ObjectStore, open_store
 from .store import GcResult, ModelStore, Version, check_name, default_root, new_version_id
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Manifest",
     "ManifestError",
     "ModelStore",
+    "ObjectStore",
     "PinnedEval",
     "PromotionRefused",
     "QualityGate",
@@ -51,4 +53,5 @@ __all__ = [
     "check_name",
     "default_root",
     "new_version_id",
+    "open_store",
 ]

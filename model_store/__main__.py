@@ -1,6 +1,7 @@
 """``python -m model_store``: list, verify, promote, roll back and clean up versions.
 
 python -m model_store list [--name default]
+python -m model_store current            (exit 1 when there is none)
 python -m model_store verify [VERSION]
 python -m model_store promote VERSION [--tolerance 0.01] [--force]
 python -m model_store pin-eval FILE
@@ -16,15 +17,21 @@ import sys
 from pathlib import Path
 
 from .errors import StoreError
-from .store import ModelStore
+from .object_store import open_store
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m model_store", description="Manage the rewardgate model store.")
-    p.add_argument("--store", default=None, help="store root (default: REWARDGATE_STORE or model_store/models)")
+    p.add_argument(
+        "--store",
+        default=None,
+        help="store: a directory or an fsspec URL such as s3://bucket/prefix (default: REWARDGATE_STORE or "
+        "model_store/models); object-store options come from REWARDGATE_STORE_OPTIONS (JSON)",
+    )
     p.add_argument("--name", default="default", help="model name")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="versions, newest first, with their held-out accuracy")
+    sub.add_parser("current", help="the current version id (exit code 1 when there is none)")
     v = sub.add_parser("verify", help="recompute the checksums of a version")
     v.add_argument("version", nargs="?", default="current")
     pr = sub.add_parser("promote", help="make a version current (refused if worse than current on the pinned set)")
@@ -45,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     g.add_argument("--dry-run", action="store_true", help="say what would be removed, remove nothing")
     args = p.parse_args(argv)
-    store = ModelStore(args.store)
+    store = open_store(args.store)
     try:
         if args.cmd == "list":
             cur = store.current(args.name)
@@ -58,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 acc = None if m.metrics is None else round(m.metrics.accuracy, 4)
                 print(f"{flag} {vid}  accuracy={acc}  threshold={m.threshold.value:.4g}  base={m.base_model}")
+        elif args.cmd == "current":
+            cur = store.current(args.name)
+            if cur is None:
+                print(f"model {args.name!r} has no current version in {store.location}", file=sys.stderr)
+                return 1
+            print(cur)
         elif args.cmd == "verify":
             ver = store.resolve(args.name, args.version)
             store.verify(ver)

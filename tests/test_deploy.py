@@ -47,8 +47,9 @@ def test_dockerfile_shape() -> None:
     assert "HEALTHCHECK" in text and "/readyz" in text
     assert re.search(r"^USER (?!root|0\b)", text, re.M)
     assert "ARG TORCH_VARIANT" in text
-    # dependencies are installed before the code is copied
-    assert text.index("pip install -r") < text.index("COPY app")
+    # dependencies, pinned by the constraints file, are installed before the code is copied
+    assert text.index("-c constraints.txt -r requirements.txt") < text.index("COPY app")
+    assert (ROOT / "deploy" / "constraints.txt").is_file() and "--no-index --find-links /wheelhouse" in text
     assert "model_store/models" in (ROOT / ".dockerignore").read_text()
 
 

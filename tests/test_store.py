@@ -1,9 +1,11 @@
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,10 +16,13 @@ from model_store import (
     ManifestError,
     ModelStore,
     Threshold,
+    Version,
     VersionInfo,
     VersionNotFound,
     new_version_id,
+    open_store,
 )
+from model_store.object_store import ObjectStore
 from modeling.loader import load_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,20 +44,85 @@ def _info(note: str = "") -> VersionInfo:
     )
 
 
-def test_publish_promote_rollback(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+class Backend:
+    """One store backend under test, with the ways a test damages what it stores."""
+
+    def __init__(self, kind: str, tmp_path: Path, s3: Any = None) -> None:
+        self.kind = kind
+        self.tmp_path = tmp_path
+        if kind == "local":
+            self.location = str(tmp_path / "store")
+            self.options: dict[str, Any] | None = None
+        else:
+            self.location = s3.new_bucket()
+            self.options = s3.options
+        self.store = self.reader()
+
+    def reader(self) -> ModelStore:
+        """A store object with a cache of its own: what another process or machine would see."""
+        cache = self.tmp_path / f"cache-{secrets.token_hex(3)}"
+        return open_store(self.location, self.options, cache=cache)
+
+    def _key(self, name: str, *parts: str) -> str:
+        assert isinstance(self.store, ObjectStore)
+        return self.store._key(name, *parts)
+
+    def put(self, version: Version, rel: str, data: bytes | None) -> None:
+        """Overwrite (``None``: delete) one file of a stored version, as a fault would."""
+        if self.kind == "local":
+            path = version.path / rel
+            path.unlink() if data is None else path.write_bytes(data)
+            return
+        key = self._key(version.name, "versions", version.id, rel)
+        self.store.fs.rm_file(key) if data is None else self.store.fs.pipe_file(key, data)  # type: ignore[attr-defined]
+
+    def get(self, version: Version, rel: str) -> bytes:
+        if self.kind == "local":
+            return (version.path / rel).read_bytes()
+        return bytes(self.store.fs.cat_file(self._key(version.name, "versions", version.id, rel)))  # type: ignore[attr-defined]
+
+    def set_current(self, name: str, text: str) -> None:
+        if self.kind == "local":
+            (Path(self.location) / name / "current").write_text(text)
+        else:
+            self.store.fs.pipe_file(self._key(name, "current"), text.encode())  # type: ignore[attr-defined]
+
+    def partial_upload(self, name: str, vid: str) -> None:
+        """What a publish killed before its manifest leaves behind."""
+        if self.kind == "local":
+            stale = Path(self.location) / name / f".tmp-{vid}"
+            stale.mkdir(parents=True)
+            (stale / "model.safetensors").write_bytes(b"x")
+        else:
+            self.store.fs.pipe_file(self._key(name, "versions", vid, "model.safetensors"), b"x")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(params=["local", "s3"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    s3 = request.getfixturevalue("s3") if request.param == "s3" else None
+    return Backend(request.param, tmp_path, s3)
+
+
+def test_publish_promote_rollback(backend: Backend) -> None:
+    store = backend.store
     a = store.publish("m", _write, _info("a"))
     b = store.publish("m", _write, _info("b"))
-    assert store.list_versions("m") == sorted([a.id, b.id])
-    assert store.current("m") == b.id
-    assert store.resolve("m").manifest.base_model == "b"
+    other = backend.reader()
+    assert other.list_versions("m") == sorted([a.id, b.id])
+    assert other.current("m") == b.id
+    assert other.resolve("m").manifest.base_model == "b"
     assert set(b.manifest.files) == {"model.safetensors", "config.json"}
     assert store.rollback("m") == a.id
-    assert store.current("m") == a.id
+    assert other.current("m") == a.id
     store.promote("m", b.id)
-    assert store.current("m") == b.id
+    assert other.current("m") == b.id
+    assert other.rollback("m") == a.id and store.current("m") == a.id
     with pytest.raises(VersionNotFound):
         store.promote("m", "nope")
+    # a reader on another machine gets the files through its own cache, verified
+    got = other.resolve("m", b.id)
+    other.verify(got)
+    assert (got.path / "model.safetensors").read_bytes() == b"weights"
 
 
 def test_version_ids_sort_by_time_and_are_unique() -> None:
@@ -61,8 +131,8 @@ def test_version_ids_sort_by_time_and_are_unique() -> None:
     assert ids == sorted(ids)
 
 
-def test_failed_write_leaves_no_version_and_current(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+def test_failed_write_leaves_no_version_and_current(backend: Backend) -> None:
+    store = backend.store
     good = store.publish("m", _write, _info())
 
     def half(d: Path) -> None:
@@ -71,55 +141,124 @@ def test_failed_write_leaves_no_version_and_current(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError):
         store.publish("m", half, _info())
-    assert store.list_versions("m") == [good.id]
-    assert store.current("m") == good.id
-    assert not [p for p in (tmp_path / "m").iterdir() if p.name.startswith(".tmp-")]
+    assert backend.reader().list_versions("m") == [good.id]
+    assert backend.reader().current("m") == good.id
+    if backend.kind == "local":
+        assert not [p for p in (Path(backend.location) / "m").iterdir() if p.name.startswith(".tmp-")]
 
 
-def test_killed_publish_is_invisible(tmp_path: Path) -> None:
-    """A process killed mid-write leaves only a .tmp directory, which no reader lists."""
-    store = ModelStore(tmp_path)
+def test_leftovers_of_a_killed_publish_are_invisible(backend: Backend) -> None:
+    """A publish that died leaves files without a manifest, which no reader lists."""
+    store = backend.store
     good = store.publish("m", _write, _info())
-    stale = tmp_path / "m" / ".tmp-20990101T000000000000Z-dead00"
-    stale.mkdir()
-    (stale / "model.safetensors").write_bytes(b"x")
-    assert store.list_versions("m") == [good.id]
-    assert store.resolve("m").id == good.id
+    backend.partial_upload("m", "20990101T000000000000Z-dead00")
+    reader = backend.reader()
+    assert reader.list_versions("m") == [good.id]
+    assert reader.resolve("m").id == good.id
 
 
-def test_publish_refuses_without_safetensors(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+_KILLED = """
+import os, signal, sys
+from model_store import open_store, InputSpec, Threshold, VersionInfo
+from model_store.object_store import ObjectStore
+store = open_store(sys.argv[1], None, cache=sys.argv[2])
+info = VersionInfo(created_at="2026-01-01T00:00:00Z", base_model="killed", architecture="opt",
+                   dtype="bfloat16", input=InputSpec(), threshold=Threshold(value=0.5, method="fixed"))
+def write(d):
+    for i in range(4):
+        (d / f"part-{i}.safetensors").write_bytes(os.urandom(1000))
+    if not isinstance(store, ObjectStore):
+        os.kill(os.getpid(), signal.SIGKILL)  # local: killed while writing its files
+if isinstance(store, ObjectStore):
+    real = store.fs.put_file
+    calls = []
+    def put_then_die(*a, **k):
+        real(*a, **k)
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)  # S3: killed between two uploads
+    store.fs.put_file = put_then_die
+store.publish("m", write, info)
+"""
+
+
+def test_publish_killed_midway_leaves_current(backend: Backend) -> None:
+    good = backend.store.publish("m", _write, _info())
+    env = {**os.environ, **({} if backend.options is None else _s3_env(backend.options))}
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLED, backend.location, str(backend.tmp_path / "killed-cache")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == -9, proc.stderr
+    reader = backend.reader()
+    assert reader.list_versions("m") == [good.id]
+    assert reader.current("m") == good.id
+    reader.verify(reader.resolve("m"))
+    res = reader.gc("m", keep=5, tmp_age_s=0)
+    assert len(res.temp_removed) == 1 and res.removed == []
+
+
+def _s3_env(options: dict[str, Any]) -> dict[str, str]:
+    return {
+        "REWARDGATE_STORE_OPTIONS": json.dumps({"endpoint_url": options["endpoint_url"]}),
+        "AWS_ACCESS_KEY_ID": options["key"],
+        "AWS_SECRET_ACCESS_KEY": options["secret"],
+    }
+
+
+def test_publish_refuses_without_safetensors(backend: Backend) -> None:
+    store = backend.store
     with pytest.raises(ManifestError):
         store.publish("m", lambda d: (d / "pytorch_model.bin").write_bytes(b"pickle"), _info())
-    assert store.list_versions("m") == []
+    assert backend.reader().list_versions("m") == []
 
 
-def test_checksum_mismatch_is_refused(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
-    v = store.publish("m", _write, _info())
-    store.verify(v)
-    (v.path / "model.safetensors").write_bytes(b"weightz")
+def test_checksum_mismatch_is_refused(backend: Backend) -> None:
+    v = backend.store.publish("m", _write, _info())
+    backend.reader().verify(v)
+    backend.put(v, "model.safetensors", b"weightz")
+    reader = backend.reader()
     with pytest.raises(ChecksumMismatch, match=r"model\.safetensors"):
-        store.verify(v)
-    (v.path / "model.safetensors").unlink()
+        reader.verify(reader.resolve("m", v.id))
+    backend.put(v, "model.safetensors", None)
+    reader = backend.reader()
     with pytest.raises(ChecksumMismatch, match="missing"):
-        store.verify(v)
+        reader.verify(reader.resolve("m", v.id))
 
 
-def test_manifest_faults(tmp_path: Path) -> None:
-    store = ModelStore(tmp_path)
+def test_damaged_cache_is_fetched_again(s3: Any, tmp_path: Path) -> None:
+    """The S3 reader's cache is reused across restarts, and re-fetched where it no longer verifies."""
+    b = Backend("s3", tmp_path, s3)
+    v = b.store.publish("m", _write, _info())
+    cache = tmp_path / "service-cache"
+    first = open_store(b.location, b.options, cache=cache)
+    got = first.resolve("m")
+    first.verify(got)
+    (got.path / "model.safetensors").write_bytes(b"tampered")
+    again = open_store(b.location, b.options, cache=cache)  # a restart
+    again.verify(again.resolve("m"))
+    assert (got.path / "model.safetensors").read_bytes() == b"weights"
+    assert got.path == again.resolve("m", v.id).path
+
+
+def test_manifest_faults(backend: Backend) -> None:
+    store = backend.store
     v = store.publish("m", _write, _info())
-    m = json.loads((v.path / "manifest.json").read_text())
+    m = json.loads(backend.get(v, "manifest.json"))
     m["schema_version"] = 99
-    (v.path / "manifest.json").write_text(json.dumps(m))
+    backend.put(v, "manifest.json", json.dumps(m).encode())
     with pytest.raises(ManifestError, match="schema_version 99"):
-        store.resolve("m", v.id)
-    (v.path / "manifest.json").unlink()
+        backend.reader().resolve("m", v.id)
+    backend.put(v, "manifest.json", None)
     with pytest.raises(ManifestError, match="missing"):
-        store.resolve("m", v.id)
-    (tmp_path / "m" / "current").write_text("20000101T000000000000Z-gone00\n")
+        backend.reader().resolve("m", v.id)
+    backend.set_current("m", "20000101T000000000000Z-gone00\n")
     with pytest.raises(VersionNotFound):
-        store.resolve("m")
+        backend.reader().resolve("m")
 
 
 @pytest.mark.parametrize("bad", ["../m", "/etc", "a/b", "..", "x/../../y", "", ".hidden"])

@@ -155,11 +155,22 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
         return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
 
 
+def _accelerate_launch(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
+    config = ROOT / "training" / "accelerate" / "multi_cpu.yaml"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config)]
+    cmd += [f"--main_process_port={port}", *args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
 @pytest.mark.slow
-def test_torchrun_synchronises_gradients(tmp_path: Path) -> None:
-    """Both ranks end with identical weights, and those differ from training on one rank's
-    share alone: the gradients really were averaged across processes."""
-    proc = _torchrun(["tests/ddp_worker.py", str(tmp_path), "ddp"], 29517)
+@pytest.mark.parametrize("launcher", ["torchrun", "accelerate"])
+def test_two_processes_synchronise_gradients(tmp_path: Path, launcher: str) -> None:
+    """Under torchrun and under `accelerate launch` (training/accelerate/multi_cpu.yaml), both
+    ranks end with identical weights, and those differ from training on one rank's share alone:
+    the gradients really were averaged across processes."""
+    launch = _torchrun if launcher == "torchrun" else _accelerate_launch
+    proc = launch(["tests/ddp_worker.py", str(tmp_path), "ddp"], 29517 if launcher == "torchrun" else 29527)
     assert proc.returncode == 0, proc.stderr[-3000:]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     alone = subprocess.run(

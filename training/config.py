@@ -31,7 +31,10 @@ class TrainConfig:
     default_prompts: int = opt(1200, "how many customer questions the embedded data generator writes")
     # model
     name: str = opt("default", "model name in the store")
-    store: str = opt("", "store root (default: REWARDGATE_STORE or model_store/models)")
+    store: str = opt(
+        "",
+        "store: a directory or an fsspec URL like s3://bucket/prefix (default: REWARDGATE_STORE or model_store/models)",
+    )
     base_model: str = opt(
         "scratch", "'scratch' (small OPT + locally trained tokenizer) or a Hugging Face id such as facebook/opt-1.3b"
     )

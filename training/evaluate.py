@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from model_store import EvalMetrics, ModelStore, StoreError
+from model_store import EvalMetrics, StoreError, open_store
 from modeling.loader import load_version
 from modeling.scoring import score_all
 
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="write report.md and PNG figures here")
     args = p.parse_args(argv)
     try:
-        loaded = load_version(ModelStore(args.store), args.name, args.version, device="auto")
+        loaded = load_version(open_store(args.store), args.name, args.version, device="auto")
         if args.data:
             pairs = load_pairs(args.data, args.format, args.seed)
         else:

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from accelerate.utils import DistributedType
 from tqdm.auto import tqdm
 
 from model_store import (
@@ -33,7 +34,6 @@ from model_store import (
     EvalMetrics,
     GateCheck,
     InputSpec,
-    ModelStore,
     PinnedEval,
     QualityGate,
     ScoreStats,
@@ -41,6 +41,7 @@ from model_store import (
     Version,
     VersionInfo,
     new_version_id,
+    open_store,
 )
 from modeling import PackedRewardModel, encode, prefix_ids_of
 from modeling.scoring import score_all
@@ -241,6 +242,37 @@ def lr_factor(progress: float, warmup: float) -> float:
     return max(0.0, (1.0 - progress) / max(1e-9, 1.0 - warmup))
 
 
+def accelerator(cfg: TrainConfig, procs: Processes, use_bf16: bool) -> Any:
+    """accelerate's ``Accelerator`` over the process group ``processes`` set up: it wraps the
+    model for DDP, FSDP or DeepSpeed as ``accelerate launch --config_file`` (see
+    ``training/accelerate/``) or torchrun's environment says."""
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState
+
+    if procs.world == 1:
+        AcceleratorState._reset_state()  # one process may train several times (tests, notebooks)
+    precision = None if "ACCELERATE_MIXED_PRECISION" in os.environ else ("bf16" if use_bf16 else "no")
+    acc = Accelerator(cpu=procs.device.type == "cpu", mixed_precision=precision)
+    ds = acc.state.deepspeed_plugin
+    if ds is not None:
+        # no DataLoader goes through prepare(): DeepSpeed learns the batch shape from here
+        ds.deepspeed_config["train_micro_batch_size_per_gpu"] = cfg.batch_size
+        ds.deepspeed_config["gradient_accumulation_steps"] = cfg.grad_accum
+        ds.deepspeed_config["gradient_clipping"] = cfg.max_grad_norm
+    return acc
+
+
+def gather_full_model(acc: Any, net: torch.nn.Module, model: RewardModel, procs: Processes) -> None:
+    """After sharded training, rank 0 gets the whole model back (every rank takes part in the
+    gather) in a fresh, unsharded copy, which it evaluates and publishes."""
+    state = acc.get_state_dict(net)
+    if procs.main:
+        fresh = type(model.hf)(model.hf.config)
+        fresh.load_state_dict({k.removeprefix("model."): v for k, v in state.items()})
+        model.hf = fresh.to(procs.device)
+        model.packed = PackedRewardModel(model.hf).to(procs.device)
+
+
 def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
     """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
     counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
@@ -251,14 +283,18 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     packed = model.packed.train()
     train_c, train_r = encode_pairs(model.spec, model.tokenizer, data.train)
     lengths = [len(c) + len(r) for c, r in zip(train_c, train_r, strict=True)]
-    net: torch.nn.Module = packed
-    if procs.distributed:
-        net = torch.nn.parallel.DistributedDataParallel(
-            packed, device_ids=[device.index] if device.type == "cuda" else None
-        )
     steps_per_epoch = max(1, len(data.train) // (cfg.batch_size * world * cfg.grad_accum))
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
-    optim = make_optimizer(packed, cfg, fused=device.type == "cuda")
+    acc = accelerator(cfg, procs, use_bf16)
+    sharded = acc.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+    if sharded:
+        # FSDP and DeepSpeed hook the modules' own forwards: train through the Hugging Face
+        # forward (padded), which they know, rather than the packed path that reaches into layers.
+        packed.packed = False
+    optim = make_optimizer(packed, cfg, fused=device.type == "cuda" and not sharded)
+    # DDP on several processes (torchrun, accelerate launch), FSDP or DeepSpeed as the launcher's
+    # config says; on one process, the model and optimizer as they are.
+    net, optim = acc.prepare(packed, optim)
 
     # A progress bar on a terminal; plain log lines otherwise (CI, files, containers).
     bar = tqdm(total=total_steps, unit="step", disable=not (procs.main and sys.stderr.isatty()), dynamic_ncols=True)
@@ -277,17 +313,17 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                 seqs = [train_c[i] for i in micro] + [train_r[i] for i in micro]
                 margin = torch.tensor([data.train[i].margin for i in micro], device=device)
                 weight = torch.tensor([data.train[i].weight for i in micro], device=device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                with acc.autocast():
                     scores = net(seqs).float()
                 rc, rr = scores[: len(micro)], scores[len(micro) :]
                 loss = bt_loss(rc, rr, margin, weight)
-                (loss / cfg.grad_accum).backward()
+                acc.backward(loss / cfg.grad_accum)
                 run_loss += loss.item()
                 run_acc += (rc > rr).float().mean().item()
                 run_n += 1
                 seen += len(micro)
                 tokens += sum(len(s) for s in seqs)
-            torch.nn.utils.clip_grad_norm_(packed.parameters(), cfg.max_grad_norm)
+            acc.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
             optim.step()
             optim.zero_grad(set_to_none=True)
             step += 1
@@ -322,6 +358,9 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
         epoch += 1
     bar.close()
     train_s = time.perf_counter() - t0
+    if sharded:
+        gather_full_model(acc, net, model, procs)
+    packed = model.packed
     # The served model is the bf16 one: round the weights now, so evaluation and the threshold
     # describe exactly what is saved (and, on CPU, exactly what is served).
     with torch.no_grad():
@@ -388,7 +427,7 @@ def evaluate(cfg: TrainConfig, model: RewardModel, data: TrainingData) -> Evalua
     if path:
         check = gate_check.run(lambda items: _score_items(cfg, model, items), threshold.value, Path(path))
     pinned = None
-    found = ModelStore(cfg.store or None).pinned_eval(cfg.name)
+    found = open_store(cfg.store or None).pinned_eval(cfg.name)
     if found is not None:
         pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
         pinned = PinnedEval(
@@ -403,7 +442,7 @@ def quality_gate(cfg: TrainConfig, ev: Evaluation) -> tuple[bool, str]:
     when the model name has a pinned evaluation set, the store's promotion rule."""
     if ev.metrics.accuracy < cfg.min_accuracy:
         return False, f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}"
-    store = ModelStore(cfg.store or None)
+    store = open_store(cfg.store or None)
     refusal = store.promotion_refusal(cfg.name, _info_stub(ev), cfg.promote_tolerance)
     return (refusal is None, refusal or "")
 
@@ -455,7 +494,7 @@ def publish(
         write_figures(ev.chosen, ev.rejected, ev.threshold.value, d, f"{cfg.name} validation")
         (d / "report.md").write_text(report(cfg.name, vid, ev, stats, data.agreement), encoding="utf-8")
 
-    store = ModelStore(cfg.store or None)
+    store = open_store(cfg.store or None)
     return store.publish(
         cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid, tolerance=cfg.promote_tolerance
     )
