@@ -13,7 +13,7 @@ ARGS ?=
 STORE := $(or $(REWARDGATE_STORE),model_store/models)
 MODEL := $(or $(REWARDGATE_MODEL),default)
 
-.PHONY: install run serve train eval test lint bench bench-quick bench-store soak docker clean
+.PHONY: install run serve train eval test lint bench bench-quick bench-store soak docker stack-test clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,19 @@ train: install
 eval: install
 	$(PY) -m training evaluate $(ARGS)
 
-test: install
+# Debian's chromium for the browser test of /docs; best effort: without it (not root, no apt),
+# that test skips and says why.
+$(VENV)/.system-test-deps: | $(VENV)/.installed
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium (headless browser test of /docs)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  (apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	   (apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1)) || \
+	  echo "could not install chromium: the browser test will skip"; \
+	fi
+	touch $@
+
+test: install $(VENV)/.system-test-deps
 	$(PY) -m pytest -q $(ARGS)
 
 lint: install
@@ -71,6 +83,11 @@ soak: install
 
 docker:
 	docker build -t rewardgate:latest .
+
+# The real stack, really run: image built with a real engine, trained and served in containers,
+# Prometheus scraping it, every dashboard query checked. Not in .ci/run (about 15 minutes).
+stack-test: install
+	$(PY) deploy/stack_test.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

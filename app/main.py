@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 
-from . import errors
+from . import docs, errors
 from .batcher import Batcher
 from .compat import router as compat_router
 from .decision_log import DecisionLog
@@ -64,7 +64,10 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         description="Score LLM responses with a reward model distilled from human rankings, and gate them.",
+        docs_url=None,  # app/docs.py serves /docs from vendored assets, offline
+        redoc_url=None,  # ReDoc would load its script from a CDN: off rather than blank
     )
+    docs.install(app)
     app.state.rewardgate = st
     errors.install(app)
     app.include_router(router)

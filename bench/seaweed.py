@@ -99,12 +99,13 @@ class SeaweedS3:
 
         return fsspec.filesystem("s3", skip_instance_cache=True, **self.options)
 
-    def new_bucket(self) -> str:
-        """A fresh bucket: each test gets an empty store."""
+    def new_store_url(self) -> str:
+        """A fresh, empty store location: a new prefix in one shared bucket. (SeaweedFS makes each
+        bucket a collection with volumes of its own: a bucket per test runs out of volumes.)"""
         self._buckets += 1
-        name = f"t{self._buckets}-{os.getpid()}"
-        self.filesystem().mkdir(name)
-        return f"s3://{name}/store"
+        if self._buckets == 1:
+            self.filesystem().mkdir("rewardgate")
+        return f"s3://rewardgate/{os.getpid()}-{self._buckets}/store"
 
     def env(self) -> dict[str, str]:
         """How a separate process reaches this server: the store options, as the service reads them."""

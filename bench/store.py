@@ -47,7 +47,7 @@ def bench_store(source: ModelStore, tmp: Path, repeats: int = 3) -> dict[str, An
 
     server = SeaweedS3(tmp / "seaweed")
     try:
-        backends = {"local": str(tmp / "local-store"), "s3 (SeaweedFS, 127.0.0.1)": server.new_bucket()}
+        backends = {"local": str(tmp / "local-store"), "s3 (SeaweedFS, 127.0.0.1)": server.new_store_url()}
         out: dict[str, Any] = {"model_bytes": size, "files": len(src.manifest.files), "backends": {}}
         for label, location in backends.items():
             opts = server.options if location.startswith("s3://") else None

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from model_store import InputSpec
-from modeling import PackedRewardModel, prefix_ids_of
+from modeling import PackedRewardModel, special_ids_of
 from modeling.scoring import score_all
 from training.config import TrainConfig
 from training.data import load_pairs, split
@@ -64,7 +64,8 @@ def _setup(cfg: TrainConfig) -> tuple[Any, Any, InputSpec, Any, Any]:
     tr, va = split(pairs, cfg.val_fraction, cfg.seed)
     torch.manual_seed(cfg.seed)
     hf, tok = build(cfg, (t for p in tr for t in ((p.prompt or ""), p.chosen, p.rejected)))
-    spec = InputSpec(max_length=cfg.max_length, prefix_ids=prefix_ids_of(tok))
+    prefix, suffix = special_ids_of(tok)
+    spec = InputSpec(max_length=cfg.max_length, prefix_ids=prefix, suffix_ids=suffix)
     return tr, va, spec, hf, tok
 
 

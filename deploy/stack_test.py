@@ -117,7 +117,8 @@ class Dockerd:
         step(f"dockerd up (pid {self.proc.pid}, storage driver {driver})")
 
     def docker(self, *args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
-        return run(["docker", *args], env=self.env, **kw)
+        env = {**self.env, **kw.pop("env", {})}
+        return run(["docker", *args], env=env, **kw)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -202,7 +203,7 @@ def wheelhouse() -> None:
 def build(d: Dockerd) -> None:
     step(f"docker build -t {TAG} . (the repo's Dockerfile, legacy builder)")
     t = time.monotonic()
-    d.docker("build", "-q", "-t", TAG, str(ROOT), env={**d.env, "DOCKER_BUILDKIT": "0"}, stdout=subprocess.DEVNULL)
+    d.docker("build", "-q", "-t", TAG, str(ROOT), env={"DOCKER_BUILDKIT": "0"}, stdout=subprocess.DEVNULL)
     size = int(d.docker("image", "inspect", TAG, "--format", "{{.Size}}", capture_output=True).stdout.strip())
     user = d.docker("image", "inspect", TAG, "--format", "{{.Config.User}}", capture_output=True).stdout.strip()
     step(f"image built in {time.monotonic() - t:.0f}s: {size / 1e6:.0f} MB, user {user}")

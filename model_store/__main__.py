@@ -7,6 +7,7 @@ python -m model_store promote VERSION [--tolerance 0.01] [--force]
 python -m model_store pin-eval FILE
 python -m model_store rollback
 python -m model_store gc --keep N [--dry-run]
+python -m model_store import SOURCE [--promote] [--calibrate PAIRS] [--max-length N]
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ from .object_store import open_store
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    head = argparse.ArgumentParser(add_help=False)
+    head.add_argument("--store", default=None)
+    head.add_argument("--name", default="default")
+    known, rest = head.parse_known_args(argv)
+    if rest[:1] == ["import"]:
+        # importing a checkpoint needs torch and transformers: the rest of the CLI stays light
+        from training.importer import main as import_main
+
+        return import_main(rest[1:], known.store, known.name)
     p = argparse.ArgumentParser(prog="python -m model_store", description="Manage the rewardgate model store.")
     p.add_argument(
         "--store",
@@ -31,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", default="default", help="model name")
     sub = p.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="versions, newest first, with their held-out accuracy")
+    sub.add_parser("import", help="import a Hugging Face reward model (see `import --help`)")
     sub.add_parser("current", help="the current version id (exit code 1 when there is none)")
     v = sub.add_parser("verify", help="recompute the checksums of a version")
     v.add_argument("version", nargs="?", default="current")

@@ -32,10 +32,11 @@ class InputSpec(_Strict):
     max_length: int = Field(512, ge=2, description="tokens per item, special tokens included")
     truncation_side: Literal["left", "right"] = Field("left", description="left: the prompt's start is cut first")
     prefix_ids: tuple[int, ...] = Field((), description="special tokens kept in front of the text (OPT: BOS)")
+    suffix_ids: tuple[int, ...] = Field((), description="special tokens kept after the text (RoBERTa: </s>)")
 
     @model_validator(mode="after")
     def _check(self) -> InputSpec:
-        if self.max_length <= len(self.prefix_ids):
+        if self.max_length <= len(self.prefix_ids) + len(self.suffix_ids):
             raise ValueError("max_length must leave room for text after the prefix tokens")
         for t in (self.template, self.template_no_prompt):
             if "{response}" not in t:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -38,6 +39,21 @@ class LoadedModel:
         return self.version.manifest
 
 
+# Models whose position ids start after the padding index (RoBERTa's scheme): of
+# max_position_embeddings, padding_idx + 1 are never used.
+_OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert", "data2vec-text", "xlm-roberta-xl", "ernie_m"}
+
+
+def usable_positions(config: dict[str, Any]) -> int | None:
+    """How many tokens one input may have, from a model config (as a dict); None: no limit known."""
+    positions = config.get("max_position_embeddings") or config.get("n_positions")
+    if positions is None:
+        return None
+    if config.get("model_type") in _OFFSET_POSITIONS:
+        return int(positions) - int(config.get("pad_token_id") or 0) - 1
+    return int(positions)
+
+
 def pick_device(device: str = "auto", dtype: str = "auto") -> tuple[torch.device, torch.dtype]:
     """``auto``: CUDA in bf16 when present, else CPU in fp32 (bf16 matmuls are about half the
     fp32 speed on CPUs without AMX)."""
@@ -69,6 +85,38 @@ def load_tokenizer(path: Any) -> Any:
     return AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
 
 
+def load_files(
+    path: Path, spec: InputSpec, device: str = "auto", dtype: str = "auto", label: str = ""
+) -> tuple[PackedRewardModel, Any, torch.device, torch.dtype]:
+    """The model and tokenizer in ``path`` (safetensors only, no remote code), checked against
+    ``spec``, on the device. ``StoreError`` with the reason when they cannot be used."""
+    from transformers import AutoModelForSequenceClassification
+
+    label = label or path.name
+    dev, dt = pick_device(device, dtype)
+    try:
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            str(path), dtype=dt, use_safetensors=True, trust_remote_code=False, output_loading_info=True
+        )
+        tokenizer = load_tokenizer(path)
+    except Exception as exc:  # transformers raises many kinds; the caller needs one
+        raise StoreError(f"version {label} failed to load: {exc}") from exc
+    positions = usable_positions(model.config.to_dict())
+    if positions is not None and spec.max_length > positions:
+        # an item that long would index past the position table inside a batch (a 500 for all in it)
+        raise StoreError(
+            f"version {label}: input max_length {spec.max_length} exceeds the model's {positions} positions"
+        )
+    if info.get("missing_keys"):
+        # transformers would fill them with random values: a reward model must never score with those
+        missing = sorted(info["missing_keys"])
+        raise StoreError(f"version {label} failed to load: weights missing from the checkpoint: {missing[:5]}")
+    model.eval().to(dev)
+    packed = PackedRewardModel(model).eval()
+    packed.fuse_for_inference()
+    return packed, tokenizer, dev, dt
+
+
 def load_version(
     store: ModelStore,
     name: str,
@@ -79,27 +127,11 @@ def load_version(
 ) -> LoadedModel:
     """Resolve, verify checksums, load and move to the device. Raises ``StoreError`` with the
     reason when the version cannot be used; nothing is half-loaded in that case."""
-    from transformers import AutoModelForSequenceClassification
-
     t0 = time.perf_counter()
     v = store.resolve(name, version)
     if verify:
         store.verify(v)
     spec = v.manifest.input
-    dev, dt = pick_device(device, dtype)
-    try:
-        model, info = AutoModelForSequenceClassification.from_pretrained(
-            str(v.path), dtype=dt, use_safetensors=True, trust_remote_code=False, output_loading_info=True
-        )
-        tokenizer = load_tokenizer(v.path)
-    except Exception as exc:  # transformers raises many kinds; the caller needs one
-        raise StoreError(f"version {v.id} failed to load: {exc}") from exc
-    if info.get("missing_keys"):
-        # transformers would fill them with random values: a reward model must never score with those
-        missing = sorted(info["missing_keys"])
-        raise StoreError(f"version {v.id} failed to load: weights missing from the checkpoint: {missing[:5]}")
-    model.eval().to(dev)
-    packed = PackedRewardModel(model).eval()
-    packed.fuse_for_inference()
+    packed, tokenizer, dev, dt = load_files(v.path, spec, device, dtype, v.id)
     log.info("loaded %s/%s on %s %s in %.1fs", name, v.id, dev, dt, time.perf_counter() - t0)
     return LoadedModel(version=v, model=packed, tokenizer=tokenizer, spec=spec, device=dev, dtype=dt)

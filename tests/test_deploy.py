@@ -1,4 +1,4 @@
-"""Static checks of the container stack (no Docker engine runs on development machines)."""
+"""Static checks of the container stack; `make stack-test` (deploy/stack_test.py) runs it for real."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def _serving(url: str, version: str, timeout: float = 60) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_two_replicas_follow_one_s3_store(s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    url = s3.new_bucket()
+    url = s3.new_store_url()
     for k, v in s3.env().items():
         monkeypatch.setenv(k, v)  # training reaches the store as a user's shell would
     monkeypatch.setenv("REWARDGATE_CACHE", str(tmp_path / "trainer-cache"))

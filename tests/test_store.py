@@ -54,7 +54,7 @@ class Backend:
             self.location = str(tmp_path / "store")
             self.options: dict[str, Any] | None = None
         else:
-            self.location = s3.new_bucket()
+            self.location = s3.new_store_url()
             self.options = s3.options
         self.store = self.reader()
 

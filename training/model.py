@@ -53,16 +53,35 @@ def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
     return OPTForSequenceClassification(config)
 
 
-def load_pretrained(model_id: str) -> tuple[nn.Module, Any]:
-    """A hub model with a fresh one-output head. Needs the hub (or a local path)."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+def load_pretrained(model_id: str, max_length: int) -> tuple[nn.Module, Any]:
+    """A hub id or local directory of any architecture ``AutoModelForSequenceClassification``
+    loads, with a fresh one-output head. Safetensors only (a pickle is never unpickled), no
+    remote code; a missing pad token is set to EOS; ``max_length`` must fit the model's positions."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
+    from modeling.loader import usable_positions
+
+    config = AutoConfig.from_pretrained(model_id, trust_remote_code=False)
+    positions = usable_positions(config.to_dict())
+    if positions is not None and max_length > positions:
+        raise ValueError(
+            f"max_length {max_length} is longer than {model_id}'s {positions} positions: use --max-length {positions} or less"
+        )
     tokenizer = AutoTokenizer.from_pretrained(model_id, trust_remote_code=False)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForSequenceClassification.from_pretrained(
-        model_id, num_labels=1, use_safetensors=None, trust_remote_code=False
-    )
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            model_id, num_labels=1, use_safetensors=True, trust_remote_code=False
+        )
+    except OSError as exc:
+        if "safetensors" not in str(exc).lower():
+            raise
+        raise ValueError(
+            f"{model_id} has no safetensors weights, and pickled weights (pytorch_model.bin) are never loaded. "
+            "Convert them once where you trust the file: AutoModel.from_pretrained(path).save_pretrained(out, "
+            "safe_serialization=True), or use the hub's safetensors conversion."
+        ) from None
     model.config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
 
@@ -72,7 +91,7 @@ def build(cfg: TrainConfig, texts: Iterable[str]) -> tuple[nn.Module, Any]:
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
         model = build_scratch(cfg, tokenizer)
     else:
-        model, tokenizer = load_pretrained(cfg.base_model)
+        model, tokenizer = load_pretrained(cfg.base_model, cfg.max_length)
     n = sum(p.numel() for p in model.parameters())
     log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(tokenizer))
     return model, tokenizer

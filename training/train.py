@@ -43,7 +43,7 @@ from model_store import (
     new_version_id,
     open_store,
 )
-from modeling import PackedRewardModel, encode, prefix_ids_of
+from modeling import PackedRewardModel, encode, special_ids_of
 from modeling.scoring import score_all
 
 from . import default_data, gate_check
@@ -187,12 +187,14 @@ def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> Rewar
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
     hf, tokenizer = build(cfg, texts)
+    prefix, suffix = special_ids_of(tokenizer)
     spec = InputSpec(
         template=cfg.template,
         template_no_prompt=cfg.template_no_prompt,
         max_length=cfg.max_length,
         truncation_side="left",
-        prefix_ids=prefix_ids_of(tokenizer),
+        prefix_ids=prefix,
+        suffix_ids=suffix,
     )
     return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device))
 
