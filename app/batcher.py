@@ -27,6 +27,8 @@ from .scorer import Scorer
 from .settings import Settings
 
 log = logging.getLogger(__name__)
+BACKGROUND_QUEUE = 256  # challenger items waiting at most; beyond, new challenger work is skipped
+BACKGROUND_BATCH_ITEMS = 4  # challenger items per forward at most: a live item waits for at most one such forward
 
 
 @dataclass(eq=False)
@@ -124,8 +126,10 @@ class Batcher:
                 timing.take(jobs)
 
     def submit_background(self, scorer: Scorer, seqs: list[list[int]]) -> asyncio.Future[list[float]] | None:
-        """Queue low-priority work (challenger scoring); None when its queue is full."""
-        if len(self.background) + len(seqs) > self.max_queue:
+        """Queue low-priority work (challenger scoring); None when its queue is full. The queue is
+        short on purpose: when live traffic leaves too little idle time, challenger work is
+        skipped (and counted) rather than piling up behind it."""
+        if len(self.background) + len(seqs) > min(self.max_queue, BACKGROUND_QUEUE):
             return None
         loop = asyncio.get_running_loop()
         jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
@@ -137,12 +141,14 @@ class Batcher:
     def _take(self) -> list[Job]:
         """The next batch: live work first; background work (challenger scoring) only when no
         live item waits, so it never delays a caller."""
-        batch, self.pending = self._cut(self.pending)
+        batch, self.pending = self._cut(self.pending, self.max_items, self.max_tokens)
         if not batch and self.background:
-            batch, self.background = self._cut(self.background)
+            # small batches: a live item that arrives meanwhile waits for at most one of them
+            items = max(1, min(self.max_items, BACKGROUND_BATCH_ITEMS))
+            batch, self.background = self._cut(self.background, items, max(1, self.max_tokens // 8))
         return batch
 
-    def _cut(self, queue: deque[Job]) -> tuple[list[Job], deque[Job]]:
+    def _cut(self, queue: deque[Job], max_items: int, max_tokens: int) -> tuple[list[Job], deque[Job]]:
         while queue and queue[0].future.done():
             queue.popleft()  # cancelled: its caller is gone
         if not queue:
@@ -159,8 +165,8 @@ class Batcher:
                 keep.append(job)  # another version (a reload came between): a later batch
                 continue
             n = len(job.ids)
-            full = len(batch) >= self.max_items
-            if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > self.max_tokens):
+            full = len(batch) >= max_items
+            if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > max_tokens):
                 keep.append(job)
                 keep.extend(queue)
                 queue.clear()

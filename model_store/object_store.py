@@ -66,17 +66,21 @@ RETRIES = 4
 def _retrying(fn: Any, *args: Any, **kw: Any) -> Any:
     """Call ``fn``, retrying what an object store asks to be retried (S3's InternalError, 503
     SlowDown, a dropped connection) with a short backoff. Every write here puts a whole object
-    under a fixed key, so a repeat is harmless. A missing object or a refusal is not retried."""
+    under a fixed key, so a repeat is harmless. A missing object is not retried; a refusal or a
+    store that never answers is a ``StoreError`` saying so."""
     for attempt in range(RETRIES):
         try:
             return fn(*args, **kw)
-        except (FileNotFoundError, PermissionError):
+        except FileNotFoundError:
             raise
-        except OSError as exc:
+        except PermissionError as exc:
+            raise StoreError(f"the object store refused access: {exc}") from None
+        except Exception as exc:  # botocore, aiohttp and fsspec raise many kinds for the same failure
             if attempt == RETRIES - 1:
-                raise
+                raise StoreError(f"the object store did not answer after {RETRIES} tries: {exc}") from None
             log.warning("object store call failed (%s); retrying", exc)
             time.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _stamp() -> str:
@@ -113,7 +117,7 @@ class ObjectStore(ModelStore):
         """Every object under ``prefix`` (one listing, never a stale cached one)."""
         self.fs.invalidate_cache()
         try:
-            found = self.fs.find(prefix, detail=True)
+            found = _retrying(self.fs.find, prefix, detail=True)
         except FileNotFoundError:
             found = {}
         # only objects strictly under the prefix (some servers list folder markers too)
@@ -226,7 +230,7 @@ class ObjectStore(ModelStore):
         suffix = "".join(source.suffixes[-2:]) if source.name.endswith(".gz") else source.suffix
         edir = self._key(name, "eval")
         for old in self._find(edir):
-            self.fs.rm_file(old)
+            _retrying(self.fs.rm_file, old)
         _retrying(self.fs.put_file, str(source), f"{edir}/pinned{suffix}")
         return sha256_file(source)
 
@@ -284,7 +288,7 @@ class ObjectStore(ModelStore):
         target = history[-1][1]
         _retrying(self.fs.pipe_file, self._key(name, "current"), (target + "\n").encode())
         for key in dropped:
-            self.fs.rm_file(key)
+            _retrying(self.fs.rm_file, key)
         log.info("rolled back %s -> %s", name, target)
         return target
 
@@ -320,7 +324,7 @@ class ObjectStore(ModelStore):
                 except (ValueError, AttributeError):
                     stale = True
             if stale:
-                self.fs.rm_file(key)
+                _retrying(self.fs.rm_file, key)
                 continue
             live.append(holder)
         return live
@@ -328,8 +332,8 @@ class ObjectStore(ModelStore):
     # -- housekeeping ----------------------------------------------------------------------------
     def _remove_version(self, name: str, vid: str) -> None:
         # the manifest first: from then on no reader trusts what is left
-        self.fs.rm_file(self._key(name, "versions", vid, MANIFEST))
-        self.fs.rm(self._key(name, "versions", vid), recursive=True)
+        _retrying(self.fs.rm_file, self._key(name, "versions", vid, MANIFEST))
+        _retrying(self.fs.rm, self._key(name, "versions", vid), recursive=True)
         shutil.rmtree(self.root / name / vid, ignore_errors=True)
 
     def _stale_partials(self, name: str, age_s: float) -> list[str]:
@@ -347,7 +351,7 @@ class ObjectStore(ModelStore):
         return sorted(v for v, t in newest.items() if v not in complete and now - t >= age_s)
 
     def _remove_partial(self, name: str, partial: str) -> None:
-        self.fs.rm(self._key(name, "versions", partial), recursive=True)
+        _retrying(self.fs.rm, self._key(name, "versions", partial), recursive=True)
 
 
 def _valid(vid: str) -> bool:

@@ -373,3 +373,22 @@ def test_gc_command(tmp_path: Path) -> None:
     assert out.splitlines() == [f"removed {ids[0]}", f"removed {ids[1]}", "kept 1 version(s)"]
     bad = subprocess.run([*cmd[:-1], "-1"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "keep must be >= 0" in bad.stderr
+
+
+def test_unreachable_object_store_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+    """`make run` trains when `current` says "no model" (exit 1): a store that does not answer must
+    say so (exit 2), or every replica would start training."""
+    from .conftest import free_port
+
+    env = {
+        **os.environ,
+        "REWARDGATE_STORE_OPTIONS": json.dumps({"endpoint_url": f"http://127.0.0.1:{free_port()}"}),
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "secret-never-logged",
+        "AWS_MAX_ATTEMPTS": "1",
+        "REWARDGATE_CACHE": str(tmp_path),
+    }
+    cmd = [sys.executable, "-m", "model_store", "--store", "s3://nowhere/store", "current"]
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "did not answer" in out.stderr and "secret-never-logged" not in out.stderr
