@@ -168,7 +168,11 @@ def test_import_calibrates_on_a_pairs_file(tmp_path: Path) -> None:
     rows += [{"chosen": "your refund is on its way", "rejected": "figure it out yourself"}] * 10
     pairs.write_text("\n".join(json.dumps(r) for r in rows))
     root = tmp_path / "store"
-    out = store_cli(root, "m", "import", str(src), "--calibrate", str(pairs), "--max-length", "32")
+    # --name after `import`, as the README's synopsis writes it
+    cmd = [sys.executable, "-m", "model_store", "--store", str(root), "import", str(src), "--name", "m"]
+    out = subprocess.run(
+        [*cmd, "--calibrate", str(pairs), "--max-length", "32"], cwd=ROOT, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     m = ModelStore(root).resolve("m", json.loads(out.stdout)["version"]).manifest
     assert m.metrics is not None and m.metrics.pairs == 20 and m.input.max_length == 32

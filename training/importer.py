@@ -150,6 +150,8 @@ def main(argv: list[str] | None = None, store_root: str | None = None, name: str
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="python -m model_store import", description=__doc__)
     p.add_argument("source", help="a local Hugging Face directory or a hub id")
+    p.add_argument("--name", default=name, help="model name in the store (also accepted before `import`)")
+    p.add_argument("--store", default=store_root, help="store root or URL (also accepted before `import`)")
     p.add_argument("--promote", action="store_true", help="make it current (the pinned-set rule applies)")
     p.add_argument("--calibrate", help="a preference data file: store metrics and a calibrated threshold")
     p.add_argument("--max-length", type=int, help="tokens per item (default and maximum: the model's positions)")
@@ -157,7 +159,7 @@ def main(argv: list[str] | None = None, store_root: str | None = None, name: str
     args = p.parse_args(argv)
     try:
         v = import_model(
-            open_store(store_root), args.source, name, args.promote, args.calibrate, args.max_length, args.template
+            open_store(args.store), args.source, args.name, args.promote, args.calibrate, args.max_length, args.template
         )
     except (StoreError, ValueError, OSError) as exc:
         logging.error("%s", exc)
