@@ -87,7 +87,7 @@ docker:
 # The real stack, really run: image built with a real engine, trained and served in containers,
 # Prometheus scraping it, every dashboard query checked. Not in .ci/run (about 15 minutes).
 stack-test: install
-	$(PY) deploy/stack_test.py
+	$(PY) -m deploy.stack_test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

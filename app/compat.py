@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -89,12 +88,8 @@ def _predict_items(inputs: str | list[str] | list[str | list[str]]) -> tuple[lis
     dependencies=[Depends(require_api_key)],
     summary="text-embeddings-inference-compatible prediction: a text, a [prompt, response] pair, or a batch",
 )
-async def predict(
-    request: Request, st: StateDep, body: Annotated[PredictRequest, "TEI's request shape"]
-) -> JSONResponse:
+async def predict(request: Request, st: StateDep, body: PredictRequest) -> JSONResponse:
     items, batch = _predict_items(body.inputs)
-    if not items:
-        raise ex.InvalidInput("inputs: must not be an empty list")
     done = await score_items(request, st, items, where="inputs")
     label = done.scorer.label
     out = [[{"score": s if body.raw_scores else _sigmoid(s), "label": label}] for s in done.scores]

@@ -73,5 +73,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(router)
     app.include_router(compat_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    paths = frozenset(getattr(r, "path", "") for rt in (router, compat_router) for r in rt.routes)
+    app.add_middleware(RequestMetrics, metrics=metrics, routes=paths)
     return app

@@ -12,19 +12,6 @@ from . import exceptions as ex
 from .errors import ERRORS, error_body
 from .metrics import Metrics
 
-ROUTES = {
-    "/score",
-    "/gate",
-    "/classify",
-    "/predict",
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/v1/models",
-    "/admin/reload",
-    "/admin/challenger",
-}
-
 
 async def _send_error(send: Send, exc: ex.ServiceError) -> None:
     kind = ERRORS[type(exc)]
@@ -87,14 +74,17 @@ class BodyLimit:
 
 
 class RequestMetrics:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    """Requests and latency by route. ``routes`` are the app's own paths; anything else is
+    labelled "other", so a scan of random URLs cannot grow the label set."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, routes: frozenset[str]) -> None:
+        self.app, self.metrics, self.routes = app, metrics, routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        route = scope["path"] if scope["path"] in ROUTES else "other"
+        route = scope["path"] if scope["path"] in self.routes else "other"
         status: dict[str, Any] = {"code": 500}
         t0 = time.perf_counter()
 

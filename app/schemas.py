@@ -120,19 +120,14 @@ class ClassifyRequest(BaseModel):
         },
     )
     model: str | None = Field(None, description="the served model's name (or name/version); omitted: the served one")
-    input: NonEmpty | list[NonEmpty] = Field(description="texts to score (each a response without a prompt)")
+    input: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)] = Field(
+        description="texts to score (each a response without a prompt)"
+    )
     use_activation: bool | None = Field(None, description="false: the raw score in `probs`; default: its sigmoid")
     activation: bool | None = Field(None, description="older vLLM name of `use_activation`")
     user: str | None = Field(None, description="accepted and ignored, as vLLM does")
     priority: int | None = Field(None, description="accepted and ignored")
     truncate_prompt_tokens: int | None = Field(None, description="accepted; the model's own limit always applies")
-
-    @field_validator("input")
-    @classmethod
-    def _not_empty(cls, v: str | list[str]) -> str | list[str]:
-        if isinstance(v, list) and not v:
-            raise ValueError("input must not be an empty list")
-        return v
 
 
 class ClassifyData(BaseModel):
@@ -176,7 +171,9 @@ class PredictRequest(BaseModel):
             ]
         },
     )
-    inputs: Sequence | list[Sequence] = Field(description="a text, a [prompt, response] pair, or a list of them")
+    inputs: Sequence | Annotated[list[Sequence], Field(min_length=1)] = Field(
+        description="a text, a [prompt, response] pair, or a list of them"
+    )
     raw_scores: bool = Field(False, description="true: the raw reward; false: its sigmoid")
     truncate: bool | None = Field(None, description="accepted; over-long items are always truncated (prompt first)")
     truncation_direction: Literal["Left", "Right", "left", "right"] | None = Field(

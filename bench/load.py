@@ -8,8 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 from typing import Any
+
+
+def free_port(below: int = 65536) -> int:
+    """A TCP port free on 127.0.0.1 now (``below``: for servers that derive port + 10000)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port < below:
+            return port
 
 
 def request_bytes(host: str, path: str, body: Any, headers: dict[str, str] | None = None) -> bytes:

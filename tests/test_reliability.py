@@ -26,6 +26,7 @@ from model_store import ModelStore
 from model_store.store import sha256_file
 
 from .conftest import free_port
+from .test_api import metric_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS = [
@@ -157,13 +158,6 @@ def test_reload_churn_under_load(store_copy: dict, serve: Any) -> None:
     assert len(alive) <= 1, f"{len(alive)} old versions still in memory"
 
 
-def metric_values(url: str) -> dict[str, float]:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = httpx.get(url + "/metrics").text
-    return {s.name: s.value for fam in text_string_to_metric_families(text) for s in fam.samples if not s.labels}
-
-
 def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """``python -m app`` as a real process (its own logging setup, its own signal handling)."""
     port = free_port()
@@ -211,7 +205,7 @@ def test_sigterm_drains_in_flight_work_and_exits_0(trained_store: dict) -> None:
         # threads take a while to connect, and one not yet in is rightly refused with 503
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            m = metric_values(url)
+            m = metric_samples(url)
             # queued + scored + the one item of the batch being computed (batches of one item)
             if m.get("rewardgate_queue_depth", 0) + m.get("rewardgate_items_scored_total", 0) >= 100 * 64 - 1:
                 break

@@ -392,3 +392,19 @@ def test_unreachable_object_store_is_an_error_not_an_empty_store(tmp_path: Path)
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2, out.stderr[-2000:]
     assert "did not answer" in out.stderr and "secret-never-logged" not in out.stderr
+
+
+def test_object_store_leases_expire_unless_renewed(s3: Any, tmp_path: Path) -> None:
+    """A pod that died cannot release its lease: on object storage a lease not renewed within
+    LEASE_TTL_S is stale, so gc may delete the version; a renewed one keeps it."""
+    from model_store.object_store import LEASE_TTL_S
+
+    b = Backend("s3", tmp_path, s3)
+    store = b.store
+    assert isinstance(store, ObjectStore)
+    old, kept = (store.publish("m", _write, _info(), make_current=False).id for _ in range(2))
+    for vid, age in ((old, LEASE_TTL_S + 60), (kept, 60)):
+        key = store._key("m", "leases", vid, "other-host-1")
+        store.fs.pipe_file(key, json.dumps({"time": time.time() - age}).encode())
+    assert store.holders("m", old) == [] and store.holders("m", kept) == ["other-host-1"]
+    assert store.gc("m", keep=0).removed == [old]
