@@ -97,6 +97,7 @@ def record(
         share = st.registry.challenger_share
         sampled = [j for j in range(len(recs)) if random.random() < share]
     if sampled and challenger is not None:
+        st.metrics.challenger_pending.inc(len(sampled))
         task = asyncio.create_task(_challenge(st, challenger, items, recs, sampled, requested))
         st.background_tasks.add(task)
         task.add_done_callback(st.background_tasks.discard)
@@ -134,6 +135,8 @@ async def _challenge(
     except Exception as exc:  # shutting down, a failed forward: the records still go to the log
         st.metrics.challenger_skipped.inc(len(sampled))
         log.warning("challenger scoring of %d items failed: %s", len(sampled), type(exc).__name__)
+    finally:
+        st.metrics.challenger_pending.dec(len(sampled))
     if st.decision_log is not None:
         for rec in recs:
             st.decision_log.record(rec)

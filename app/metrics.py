@@ -63,6 +63,9 @@ class Metrics:
         self.challenger_skipped = Counter(
             p + "challenger_skipped_total", "sampled items the challenger could not score (queue full)", registry=r
         )
+        self.challenger_pending = Gauge(
+            p + "challenger_pending_items", "sampled items waiting for the challenger (its backlog)", registry=r
+        )
 
     def set_model(self, name: str, version: str, device: str, dtype: str) -> None:
         self.model_info.clear()

@@ -21,6 +21,7 @@ from model_store import EvalMetrics, InputSpec, ModelStore, PinnedEval, Promotio
 from training.agreement import agreement, kendalls_w
 
 from .conftest import tiny_config
+from .test_api import metric_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -222,6 +223,9 @@ def test_challenger_scores_its_share_and_both_decisions_are_logged(
     asyncio.run(_gate_many(srv.url, 5, ITEMS))  # 20 items, all challenged
     bad = httpx.post(srv.url + "/admin/challenger", json={"version": "20990101T000000000000Z-nope00"})
     assert bad.status_code == 409 and bad.json()["error"]["type"] == "reload_failed"
+    deadline = time.monotonic() + 30  # challenger scoring runs after the answers: wait for its backlog to drain
+    while metric_samples(srv.url)["rewardgate_challenger_pending_items"] > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
     metrics = httpx.get(srv.url + "/metrics").text
     srv.stop()
     records = _read_log(logdir)
