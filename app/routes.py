@@ -73,6 +73,7 @@ class Scored:
     scorer: Scorer
     items: list[tuple[str | None, str]]
     scores: list[float]
+    truncated: list[bool]
     tokens: int
     timing: Timing
     tokenization_s: float
@@ -100,9 +101,9 @@ async def score_items(
     scorer = st.registry.require()  # pinned for the whole request, across reloads
     t0 = time.perf_counter()
     if sum(len(r) + len(p or "") for p, r in items) > INLINE_TOKENIZE_CHARS:
-        seqs = await asyncio.to_thread(scorer.encode, items)
+        seqs, truncated = await asyncio.to_thread(scorer.encode_items, items)
     else:
-        seqs = scorer.encode(items)
+        seqs, truncated = scorer.encode_items(items)
     tokenization_s = time.perf_counter() - t0
     timing = Timing()
     work = asyncio.ensure_future(st.batcher.submit(scorer, seqs, timing))
@@ -117,7 +118,7 @@ async def score_items(
     scores = work.result()
     for s in scores:
         st.metrics.scores.observe(s)
-    return Scored(scorer, items, scores, sum(len(q) for q in seqs), timing, tokenization_s, started)
+    return Scored(scorer, items, scores, truncated, sum(len(q) for q in seqs), timing, tokenization_s, started)
 
 
 @router.post(
@@ -130,7 +131,11 @@ async def score_items(
 async def score(request: Request, st: StateDep, body: ScoreRequest) -> JSONResponse:
     done = await score_items(request, st, _items(body))
     return JSONResponse(
-        {"model": done.scorer.ref, "results": [{"score": s} for s in done.scores]}, headers=done.headers()
+        {
+            "model": done.scorer.ref,
+            "results": [{"score": s, "truncated": t} for s, t in zip(done.scores, done.truncated, strict=True)],
+        },
+        headers=done.headers(),
     )
 
 
@@ -147,6 +152,8 @@ async def gate(request: Request, st: StateDep, body: GateRequest) -> JSONRespons
     scorer = done.scorer
     threshold, source = gating.threshold_for(st, scorer, body.threshold)
     results = gating.decide(st, done.scores, threshold)
+    for res, cut in zip(results, done.truncated, strict=True):
+        res["truncated"] = cut
     gating.record(st, rid, scorer, done.items, results, threshold, source, body.threshold)
     return JSONResponse(
         {

@@ -78,6 +78,9 @@ class ModelRef(BaseModel):
 
 class ScoreResult(BaseModel):
     score: float = Field(description="raw reward (no activation)")
+    truncated: bool = Field(
+        description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
+    )
 
 
 class GateResult(ScoreResult):

@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from modeling import encode
+from modeling import encode, encode_items
 from modeling.loader import LoadedModel
 
 
@@ -28,6 +28,10 @@ class Scorer:
 
     def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
         return encode(self.loaded.spec, self.loaded.tokenizer, items)
+
+    def encode_items(self, items: list[tuple[str | None, str]]) -> tuple[list[list[int]], list[bool]]:
+        """Token ids, and whether each item's response itself had to be cut to fit."""
+        return encode_items(self.loaded.spec, self.loaded.tokenizer, items)
 
     def cost(self, count: int, total: int, width: int) -> int:
         """Tokens a batch of ``count`` items (``total`` real tokens, longest ``width``) computes:

@@ -33,6 +33,11 @@ class InputSpec(_Strict):
     truncation_side: Literal["left", "right"] = Field("left", description="left: the prompt's start is cut first")
     prefix_ids: tuple[int, ...] = Field((), description="special tokens kept in front of the text (OPT: BOS)")
     suffix_ids: tuple[int, ...] = Field((), description="special tokens kept after the text (RoBERTa: </s>)")
+    chat_template: bool = Field(
+        False,
+        description="the templates are the tokenizer's chat template rendered around {prompt} and {response}: "
+        "their own text is read with its special tokens, the user's text never",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> InputSpec:

@@ -2,6 +2,6 @@
 padding-free reward forward, loading a stored version onto a device, batched scoring."""
 
 from .packed import PackedRewardModel
-from .render import encode, render, special_ids_of
+from .render import chat_templates, encode, encode_items, render, special_ids_of
 
-__all__ = ["PackedRewardModel", "encode", "render", "special_ids_of"]
+__all__ = ["PackedRewardModel", "chat_templates", "encode", "encode_items", "render", "special_ids_of"]

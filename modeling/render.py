@@ -12,6 +12,9 @@ first, the prompt is cut first and the response, which is what is judged, is kep
 
 from __future__ import annotations
 
+import functools
+import re
+import string
 from typing import Any, Protocol
 
 from model_store import InputSpec
@@ -42,6 +45,30 @@ def special_ids_of(tokenizer: Tokenizer) -> tuple[tuple[int, ...], tuple[int, ..
     raise ValueError("cannot tell where this tokenizer puts its special tokens around a text")
 
 
+def input_spec_for(
+    tokenizer: Any, max_length: int, template: str = "{prompt}\n\n{response}", template_no_prompt: str = "{response}"
+) -> InputSpec:
+    """How items are rendered for a model with this tokenizer: through its chat template when it
+    has one (the text templates are then unused: a chat model's head judges text in its own
+    format), else through the text templates with the tokenizer's own special tokens around."""
+    if getattr(tokenizer, "chat_template", None):
+        with_prompt, without = chat_templates(tokenizer)
+        spec = InputSpec(template=with_prompt, template_no_prompt=without, max_length=max_length, chat_template=True)
+        room = max_length - fixed_length(spec, tokenizer)
+        if room < 8:
+            raise ValueError(f"max_length {max_length} leaves {room} tokens for text after the chat template's own")
+        return spec
+    prefix, suffix = special_ids_of(tokenizer)
+    return InputSpec(
+        template=template,
+        template_no_prompt=template_no_prompt,
+        max_length=max_length,
+        truncation_side="left",
+        prefix_ids=prefix,
+        suffix_ids=suffix,
+    )
+
+
 def _token_ids(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
     """The tokenizer's ids without special tokens, and none made from user text: a reply that
     contains ``</s>`` or ``<|im_end|>`` is encoded as those characters, so it cannot end the item
@@ -56,17 +83,114 @@ def _token_ids(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
 
 def encode(spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]) -> list[list[int]]:
     """Token ids for each (prompt, response), truncated to ``spec.max_length``."""
+    return encode_items(spec, tokenizer, items)[0]
+
+
+def encode_items(
+    spec: InputSpec, tokenizer: Tokenizer, items: list[tuple[str | None, str]]
+) -> tuple[list[list[int]], list[bool]]:
+    """Token ids for each (prompt, response), and whether the response itself had to be cut
+    (cutting the prompt alone is not reported: the response is what is judged)."""
+    if spec.chat_template:
+        out = [_encode_chat(spec, tokenizer, p, r) for p, r in items]
+        return [ids for ids, _ in out], [cut for _, cut in out]
     texts = [render(spec, p, r) for p, r in items]
     ids = _token_ids(tokenizer, texts)
     prefix, suffix = list(spec.prefix_ids), list(spec.suffix_ids)
     room = spec.max_length - len(prefix) - len(suffix)
-    out = []
-    for seq in ids:
+    out_ids, cut = [], []
+    for (prompt, response), seq in zip(items, ids, strict=True):
+        response_cut = False
         if len(seq) > room:
+            response_cut = spec.truncation_side == "right" or _response_part(spec, tokenizer, prompt, response) > room
             seq = seq[-room:] if spec.truncation_side == "left" else seq[:room]
         if not seq:
             # An empty rendering would leave no token to score: fall back to the prefix alone
             # or, lacking one, a single pad-free token of the template's first character.
             seq = tokenizer([" "], add_special_tokens=False)["input_ids"][0][:1]
-        out.append(prefix + list(seq) + suffix)
-    return out
+        out_ids.append(prefix + list(seq) + suffix)
+        cut.append(response_cut)
+    return out_ids, cut
+
+
+def _response_part(spec: InputSpec, tokenizer: Tokenizer, prompt: str | None, response: str) -> int:
+    """Tokens of the rendering from the response on: what left truncation must keep whole for
+    the response to survive. Counted only for items that are cut, so the common path pays nothing."""
+    template = spec.template if prompt else spec.template_no_prompt
+    tail = template[template.index("{response}") :]
+    return len(_token_ids(tokenizer, [tail.format(prompt=prompt, response=response)])[0])
+
+
+# -- chat templates ------------------------------------------------------------------------
+_MARKS = {"prompt": "\ue000rewardgate prompt\ue000", "response": "\ue001rewardgate response\ue001"}
+
+
+def chat_templates(tokenizer: Any) -> tuple[str, str]:
+    """The tokenizer's chat template rendered for one user turn and one assistant turn, with
+    ``{prompt}`` and ``{response}`` where the texts go (braces of its own text doubled): the
+    templates of an ``InputSpec`` with ``chat_template`` set. Rendered once, at import or
+    training, so serving never runs Jinja. An item without a prompt gets an empty user turn."""
+
+    def one(prompt: str) -> str:
+        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": _MARKS["response"]}]
+        text = str(tokenizer.apply_chat_template(messages, tokenize=False))
+        text = text.replace("{", "{{").replace("}", "}}")
+        for field, mark in _MARKS.items():
+            want = 0 if field == "prompt" and not prompt else 1
+            if text.count(mark) != want:
+                raise ValueError(f"the chat template does not put the {field} in its text exactly once")
+            text = text.replace(mark, "{" + field + "}")
+        return text
+
+    return one(_MARKS["prompt"]), one("")
+
+
+@functools.lru_cache(maxsize=256)
+def _fixed_ids(tokenizer: Any, text: str) -> tuple[int, ...]:
+    """Ids of a chat template's own text, its special tokens read as such, as the tokenizer reads
+    a whole text: added tokens are matched first and the text between them encoded on its own.
+    Done here rather than by a tokenizer call, so the backend's never-special setting, shared
+    with concurrent requests, is never switched."""
+    added = sorted((t.content for t in tokenizer.added_tokens_decoder.values()), key=len, reverse=True)
+    ids: list[int] = []
+    pieces = re.split("(" + "|".join(map(re.escape, added)) + ")", text) if added else [text]
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            ids.append(int(tokenizer.convert_tokens_to_ids(piece)))
+        elif piece:
+            ids.extend(_token_ids(tokenizer, [piece])[0])
+    return tuple(ids)
+
+
+def fixed_length(spec: InputSpec, tokenizer: Any) -> int:
+    """Tokens a chat template's own text takes in an item (the most of its two templates)."""
+    if not spec.chat_template:
+        return 0
+    return max(
+        sum(len(_fixed_ids(tokenizer, lit)) for lit, _, _, _ in string.Formatter().parse(t) if lit)
+        for t in (spec.template, spec.template_no_prompt)
+    )
+
+
+def _encode_chat(spec: InputSpec, tokenizer: Any, prompt: str | None, response: str) -> tuple[list[int], bool]:
+    """The chat template's own tokens always kept; the prompt cut first, then the response."""
+    template = spec.template if prompt else spec.template_no_prompt
+    parts: list[tuple[str | None, list[int]]] = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append((None, list(_fixed_ids(tokenizer, literal))))
+        if field:
+            parts.append((field, _token_ids(tokenizer, [(prompt or "") if field == "prompt" else response])[0]))
+    fixed = sum(len(ids) for field, ids in parts if field is None)
+    room = spec.max_length - len(spec.prefix_ids) - len(spec.suffix_ids) - fixed
+    user = {field: ids for field, ids in parts if field is not None}
+    r, p = user.get("response", []), user.get("prompt", [])
+    left = spec.truncation_side == "left"
+    cut = len(r) > room
+    if len(r) + len(p) > room:
+        r = (r[len(r) - room :] if left else r[:room]) if cut else r
+        keep = room - len(r)
+        p = (p[len(p) - keep :] if left else p[:keep]) if keep > 0 else []
+    user = {"prompt": p, "response": r}
+    ids = [t for field, seg in parts for t in (seg if field is None else user[field])]
+    return list(spec.prefix_ids) + ids + list(spec.suffix_ids), cut

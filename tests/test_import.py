@@ -1,8 +1,11 @@
 """Importing existing Hugging Face reward models (tiny, random, saved locally with a tokenizer of
-the model's real tokenizer class, trained here): GPT-2 (no special tokens) and RoBERTa (<s> in
-front, </s> at the end). Through the store CLI and real uvicorn, /score equals the plain Hugging
-Face forward of the same rendered text; pickles are refused; over-long input is truncated, never a
-500; a user text containing </s> cannot end the item early."""
+the model's real tokenizer class and special-token layout, trained here): OPT (pre-LN, BOS in
+front), an opt-350m-style OPT (post-LN, project_in/project_out), GPT-2 (no special tokens), Llama
+(Llama 3's byte-level tokenizer and chat template), Qwen3 (ChatML), RoBERTa (<s> in front, </s> at
+the end) and DeBERTa-v2 ([CLS] ... [SEP], Unigram). Through the store CLI and real uvicorn,
+/score equals the plain Hugging Face forward of the same rendered text (the chat template applied
+where there is one); pickles are refused; over-long input is truncated, never a 500; a user text
+containing an end token cannot end the item early."""
 
 from __future__ import annotations
 
@@ -74,7 +77,115 @@ def make_roberta(d: Path, positions: int = 64) -> Path:
     return d / "model"
 
 
-MAKERS = {"gpt2": make_gpt2, "roberta": make_roberta}
+def make_opt(d: Path, positions: int = 64, post_ln: bool = False) -> Path:
+    """OPT's tokenizer is GPT-2's with </s> as BOS in front; opt-350m is post-LN with a 512->1024
+    projection around the layers (here 16->32)."""
+    from transformers import GPT2TokenizerFast, OPTConfig, OPTForSequenceClassification
+
+    tok = GPT2TokenizerFast(
+        **_bpe(d / "bpe", ["<s>", "<pad>", "</s>", "<unk>"]), bos_token="</s>", eos_token="</s>", pad_token="<pad>",
+        unk_token="</s>", add_bos_token=True,
+    )  # fmt: skip
+    cfg = OPTConfig(
+        vocab_size=len(tok), hidden_size=32, word_embed_proj_dim=16 if post_ln else 32, num_hidden_layers=2,
+        num_attention_heads=2, ffn_dim=64, max_position_embeddings=positions, do_layer_norm_before=not post_ln,
+        num_labels=1, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+        dropout=0.0,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    OPTForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
+    tok.save_pretrained(d / "model")
+    return d / "model"
+
+
+def make_opt350(d: Path, positions: int = 64) -> Path:
+    return make_opt(d, positions, post_ln=True)
+
+
+LLAMA3_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}<|end_header_id|>\n\n"
+    "{{ m['content'] | trim }}<|eot_id|>{% endfor %}"
+)
+CHATML_TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+
+
+def make_llama(d: Path, positions: int = 64) -> Path:
+    """Llama 3 reward models ship a byte-level BPE tokenizer (no class of its own) that puts
+    <|begin_of_text|> in front, and a chat template."""
+    from tokenizers import ByteLevelBPETokenizer, processors
+    from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
+
+    specials = ["<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS, vocab_size=300, min_frequency=1, special_tokens=specials, show_progress=False)
+    backend = bpe._tokenizer
+    bos = backend.token_to_id("<|begin_of_text|>")
+    backend.post_processor = processors.TemplateProcessing(
+        single="<|begin_of_text|> $A", pair="<|begin_of_text|> $A $B", special_tokens=[("<|begin_of_text|>", bos)]
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>",
+        pad_token="<|end_of_text|>", chat_template=LLAMA3_TEMPLATE,
+    )  # fmt: skip
+    cfg = LlamaConfig(
+        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=positions, num_labels=1, pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    LlamaForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
+    tok.save_pretrained(d / "model")
+    return d / "model"
+
+
+def make_qwen3(d: Path, positions: int = 64) -> Path:
+    from transformers import Qwen2TokenizerFast, Qwen3Config, Qwen3ForSequenceClassification
+
+    tok = Qwen2TokenizerFast(
+        **_bpe(d / "bpe", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]), chat_template=CHATML_TEMPLATE
+    )
+    tok.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})  # as Qwen's are
+    cfg = Qwen3Config(
+        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, max_position_embeddings=positions, num_labels=1,
+        pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    Qwen3ForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
+    tok.save_pretrained(d / "model")
+    return d / "model"
+
+
+def make_deberta(d: Path, positions: int = 64) -> Path:
+    """DeBERTa-v2's tokenizer is a SentencePiece Unigram: a vocabulary of scored pieces, here
+    the corpus's words and characters."""
+    from transformers import DebertaV2Config, DebertaV2ForSequenceClassification, DebertaV2TokenizerFast
+
+    words = sorted({w for line in CORPUS for w in line.split()})
+    chars = sorted({c for line in CORPUS for c in line if c != " "} | set(",.?!<>/|_"))
+    vocab = [("[PAD]", 0.0), ("[UNK]", 0.0), ("[CLS]", 0.0), ("[SEP]", 0.0), ("[MASK]", 0.0), ("\u2581", -3.0)]
+    vocab += [("\u2581" + w, -1.0) for w in words] + [(c, -5.0) for c in chars] + [("\u2581" + c, -5.5) for c in chars]
+    tok = DebertaV2TokenizerFast(vocab=vocab)
+    cfg = DebertaV2Config(
+        vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=positions, num_labels=1, pad_token_id=tok.pad_token_id,
+        relative_attention=True, position_buckets=16, pos_att_type=["p2c", "c2p"],
+    )  # fmt: skip
+    torch.manual_seed(0)
+    DebertaV2ForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
+    tok.save_pretrained(d / "model")
+    return d / "model"
+
+
+MAKERS = {
+    "opt": make_opt,
+    "opt350": make_opt350,
+    "gpt2": make_gpt2,
+    "llama": make_llama,
+    "qwen3": make_qwen3,
+    "roberta": make_roberta,
+    "deberta": make_deberta,
+}
 
 
 def store_cli(root: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -82,15 +193,26 @@ def store_cli(root: Path, name: str, *args: str) -> subprocess.CompletedProcess[
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def hf_scores(path: Path, texts: list[str]) -> list[float]:
-    """The plain Hugging Face forward, one text at a time, with the tokenizer's own special tokens
-    (and user text never read as special tokens)."""
+def hf_scores(path: Path, items: list[Any]) -> list[float]:
+    """The plain Hugging Face forward, one item at a time: through the tokenizer's chat template
+    when it has one, else the text template with the tokenizer's own special tokens (user text
+    never read as special tokens)."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(str(path))
     model = AutoModelForSequenceClassification.from_pretrained(str(path), dtype=torch.float32).eval()
-    with torch.no_grad():
-        return [model(**tok(t, return_tensors="pt", split_special_tokens=True)).logits[0, 0].item() for t in texts]
+    out = []
+    for item in items:
+        prompt, response = (None, item) if isinstance(item, str) else (item["prompt"], item["response"])
+        if tok.chat_template:
+            messages = [{"role": "user", "content": prompt or ""}, {"role": "assistant", "content": response}]
+            ids = tok.apply_chat_template(messages, tokenize=True, return_dict=False)
+        else:
+            text = f"{prompt}\n\n{response}" if prompt else response
+            ids = tok(text, split_special_tokens=True)["input_ids"]
+        with torch.no_grad():
+            out.append(model(torch.tensor([ids])).logits[0, 0].item())
+    return out
 
 
 def _tokenizer(path: Path) -> Any:
@@ -99,8 +221,7 @@ def _tokenizer(path: Path) -> Any:
     return load_tokenizer(path)
 
 
-def rendered(item: Any) -> str:
-    return item if isinstance(item, str) else f"{item['prompt']}\n\n{item['response']}"
+END_TOKEN = {"gpt2": "<|endoftext|>", "llama": "<|eot_id|>", "qwen3": "<|im_end|>", "deberta": "[SEP]"}
 
 
 @pytest.mark.parametrize("arch", sorted(MAKERS))
@@ -111,35 +232,47 @@ def test_import_then_score_equals_the_plain_forward(arch: str, tmp_path: Path, s
     assert out.returncode == 0, out.stderr[-2000:]
     vid = json.loads(out.stdout)["version"]
     m = ModelStore(root).resolve(arch, vid).manifest
-    assert m.architecture == arch and m.input.max_length == 64
-    if arch == "roberta":
-        assert len(m.input.prefix_ids) == 1 and len(m.input.suffix_ids) == 1  # <s> ... </s>
+    assert m.architecture == {"opt350": "opt", "deberta": "deberta-v2"}.get(arch, arch) and m.input.max_length == 64
+    assert m.input.chat_template == (arch in ("llama", "qwen3"))
+    if arch in ("roberta", "deberta"):
+        assert len(m.input.prefix_ids) == 1 and len(m.input.suffix_ids) == 1  # <s> ... </s>, [CLS] ... [SEP]
     srv = serve(root, model=arch, device="cpu", dtype="float32")
     r = httpx.post(srv.url + "/score", json={"items": ITEMS})  # mixed lengths in one batch
     assert r.status_code == 200, r.text
     got = [x["score"] for x in r.json()["results"]]
-    assert got == pytest.approx(hf_scores(src, [rendered(i) for i in ITEMS]), abs=1e-4)
+    assert got == pytest.approx(hf_scores(src, ITEMS), abs=1e-4)
     # bf16, as a GPU serves it
     srv16 = serve(root, model=arch, device="cpu", dtype="bfloat16")
     got16 = [x["score"] for x in httpx.post(srv16.url + "/score", json={"items": ITEMS}).json()["results"]]
     assert got16 == pytest.approx(got, abs=2e-2)
-    # longer than the model's positions: truncated (prompt first), never a 500
+    # longer than the model's positions: truncated (prompt first), never a 500, and said so
+    # when the response itself had to be cut
     long = {"prompt": "where is my order " * 200, "response": "it arrives tomorrow " * 100}
-    r = httpx.post(srv.url + "/score", json={"items": [long, "thanks"]})
+    long_prompt = {"prompt": "where is my order " * 200, "response": "thanks"}
+    r = httpx.post(srv.url + "/score", json={"items": [long, "thanks", long_prompt]})
     assert r.status_code == 200, r.text
-    # a user text holding the tokenizer's end token is text, not the end of the item (GPT-2 reads
+    assert [x["truncated"] for x in r.json()["results"]] == [True, False, False]
+    # a user text holding the model's end token is text, not the end of the item (GPT-2 reads
     # its score at the last token that is not padding, and its padding is that very token)
-    end = "</s>" if arch == "roberta" else "<|endoftext|>"
+    end = END_TOKEN.get(arch, "</s>")
     texts = [f"thanks {end} not my problem", f"thanks {end}"]
     r = httpx.post(srv.url + "/score", json={"items": texts})
-    assert [x["score"] for x in r.json()["results"]] == pytest.approx(hf_scores(src, texts), abs=1e-4)
+    tok = _tokenizer(src)
+    special = set(tok.all_special_ids) - {tok.unk_token_id}  # unknown characters are not an item's end
     from modeling import encode
 
-    ids = encode(m.input, _tokenizer(src), [(None, t) for t in texts])
-    special = set(_tokenizer(src).all_special_ids)
-    assert all(
-        i not in special for seq in ids for i in seq[len(m.input.prefix_ids) : len(seq) - len(m.input.suffix_ids)]
-    )
+    ids = encode(m.input, tok, [(None, t) for t in texts])
+    if m.input.chat_template:  # the template's own special tokens, and not one more
+        plain = encode(m.input, tok, [(None, t.replace(end, "")) for t in texts])
+        assert [sum(i in special for i in s) for s in ids] == [sum(i in special for i in s) for s in plain]
+    else:
+        assert [x["score"] for x in r.json()["results"]] == pytest.approx(hf_scores(src, texts), abs=1e-4)
+        inner = [seq[len(m.input.prefix_ids) : len(seq) - len(m.input.suffix_ids)] for seq in ids]
+        # DeBERTa's Unigram vocabulary holds "[SEP]" as a piece, so its text becomes that id, as in
+        # Hugging Face's own forward (checked above); an encoder reads its score at [CLS], so a
+        # [SEP] inside cannot end the item
+        if arch != "deberta":
+            assert not any(i in special for seq in inner for i in seq)
 
 
 def test_import_refuses_pickles_and_wrong_heads(tmp_path: Path) -> None:

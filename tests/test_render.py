@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from model_store import InputSpec
 from modeling import encode, render
 from training.model import train_tokenizer
@@ -37,3 +39,23 @@ def test_fast_path_equals_tokenizer_call() -> None:
     tok = train_tokenizer(["héllo wörld, prices 3.50 {x}\n\nnew line"] * 30, vocab_size=300)
     texts = ["héllo wörld", "", "  spaces  ", "prices 3.50 {x}\n\nnew line", "ünïcödé 😀"]
     assert _token_ids(tok, texts) == tok(texts, add_special_tokens=False)["input_ids"]
+
+
+def test_chat_template_tokens_survive_truncation_and_the_prompt_is_cut_first(tmp_path: Path) -> None:
+    from modeling.loader import load_tokenizer
+    from modeling.render import encode_items, fixed_length, input_spec_for
+
+    from .test_import import make_qwen3
+
+    tok = load_tokenizer(make_qwen3(tmp_path / "qwen3"))
+    spec = input_spec_for(tok, 40)
+    assert spec.chat_template and "{prompt}" in spec.template and "<|im_start|>" in spec.template
+    fixed = fixed_length(spec, tok)
+    im_start, im_end = tok.convert_tokens_to_ids(["<|im_start|>", "<|im_end|>"])
+    (ids, long_ids), (short_cut, long_cut) = encode_items(
+        spec, tok, [("where is my order " * 20, "thanks"), ("hi", "it arrives tomorrow " * 30)]
+    )
+    for seq in (ids, long_ids):
+        assert len(seq) == 40 and seq.count(im_start) == 2 and seq.count(im_end) == 2  # the template's own, kept
+    assert not short_cut and tok.decode(ids).endswith("assistant\nthanks<|im_end|>\n")  # the prompt gave way
+    assert long_cut and "hi" not in tok.decode(long_ids[:10]) and fixed < 40  # the response had to be cut too

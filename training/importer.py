@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from model_store import EvalMetrics, InputSpec, ModelStore, StoreError, Threshold, Version, VersionInfo, open_store
-from modeling import special_ids_of
+from modeling.render import input_spec_for
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,11 @@ def input_spec(src: Path, config: dict[str, Any], max_length: int | None, templa
     from modeling.loader import load_tokenizer, usable_positions
 
     tokenizer = load_tokenizer(src)
-    if getattr(tokenizer, "chat_template", None):
-        raise StoreError(
-            f"{src}: its tokenizer has a chat template; rendering items through chat templates is not supported yet, "
-            "and scoring with another rendering would judge text the model was not trained on"
-        )
-    prefix, suffix = special_ids_of(tokenizer)
     positions = usable_positions(config) or 512
-    length = min(max_length or positions, positions)
-    return InputSpec(template=template, max_length=length, truncation_side="left", prefix_ids=prefix, suffix_ids=suffix)
+    try:
+        return input_spec_for(tokenizer, min(max_length or positions, positions), template)
+    except ValueError as exc:
+        raise StoreError(f"{src}: {exc}") from None
 
 
 def calibrated(src: Path, spec: InputSpec, pairs_file: str) -> tuple[EvalMetrics, Threshold]:

@@ -43,7 +43,8 @@ from model_store import (
     new_version_id,
     open_store,
 )
-from modeling import PackedRewardModel, encode, special_ids_of
+from modeling import PackedRewardModel, encode
+from modeling.render import input_spec_for
 from modeling.scoring import score_all
 
 from . import default_data, gate_check
@@ -187,15 +188,9 @@ def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> Rewar
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
     hf, tokenizer = build(cfg, texts)
-    prefix, suffix = special_ids_of(tokenizer)
-    spec = InputSpec(
-        template=cfg.template,
-        template_no_prompt=cfg.template_no_prompt,
-        max_length=cfg.max_length,
-        truncation_side="left",
-        prefix_ids=prefix,
-        suffix_ids=suffix,
-    )
+    spec = input_spec_for(tokenizer, cfg.max_length, cfg.template, cfg.template_no_prompt)
+    if spec.chat_template:
+        log.info("rendering items through the base model's chat template (the text templates are not used)")
     return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device))
 
 
@@ -292,7 +287,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     if sharded:
         # FSDP and DeepSpeed hook the modules' own forwards: train through the Hugging Face
         # forward (padded), which they know, rather than the packed path that reaches into layers.
-        packed.packed = False
+        packed.path = "padded"
     optim = make_optimizer(packed, cfg, fused=device.type == "cuda" and not sharded)
     # DDP on several processes (torchrun, accelerate launch), FSDP or DeepSpeed as the launcher's
     # config says; on one process, the model and optimizer as they are.
