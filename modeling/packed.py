@@ -38,7 +38,7 @@ class PackedRewardModel(nn.Module):
         config: Any = model.config
         self.pad_id = config.pad_token_id if config.pad_token_id is not None else 0
         self.path = "opt" if config.model_type == "opt" else "padded"
-        if self.path == "padded" and isinstance(getattr(model, "score", None), nn.Linear):
+        if self.path == "padded" and isinstance(getattr(model, "score", None), nn.Module):
             self.path = "decoder" if self._packing_matches() else "padded"
         self._fused: list[tuple[torch.Tensor, torch.Tensor | None]] | None = None
 

@@ -32,6 +32,31 @@ def test_pairs_rankings_labelled_jsonl(tmp_path: Path) -> None:
     assert pairs[3] == Pair(None, "great film", "awful film")
 
 
+def test_trl_conversational_pairs_explicit_and_implicit_prompt(tmp_path: Path) -> None:
+    def user(t: str) -> dict:
+        return {"role": "user", "content": t}
+
+    def bot(t: str) -> dict:
+        return {"role": "assistant", "content": t}
+
+    rows = [
+        {"prompt": [user("where is my order?")], "chosen": [bot("tomorrow")], "rejected": [bot("no idea")]},
+        {"chosen": [user("refund?"), bot("on its way")], "rejected": [user("refund?"), bot("ask someone else")]},
+        {"chosen": [bot("thanks")], "rejected": [bot("go away")]},  # no prompt at all
+    ]
+    want = [
+        Pair("where is my order?", "tomorrow", "no idea"),
+        Pair("refund?", "on its way", "ask someone else"),
+        Pair(None, "thanks", "go away"),
+    ]
+    assert load_pairs([_jsonl(tmp_path / "trl.jsonl", rows)]) == want
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows[:2]), tmp_path / "trl.parquet")  # as TRL's hub datasets store it
+    assert load_pairs([str(tmp_path / "trl.parquet")]) == want[:2]
+
+
 def test_rankings_aggregation_hand_worked() -> None:
     # 3 responses, 4 labellers. A vs B: A better for 3 of 4 -> (A, B) weight 0.75.
     # A vs C: 2-2 split -> dropped. B vs C: C better for 4 of 4 -> (C, B) weight 1.0.
@@ -72,6 +97,23 @@ def test_csv_and_parquet_and_gzip(tmp_path: Path) -> None:
         ({"prompt": "p", "responses": ["a", ""], "rankings": [[1, 2]]}, "field 'responses[1]': empty text"),
         ({"text": "t", "label": 7}, "field 'label': must be 0 or 1"),
         ({"foo": "bar"}, "unknown format"),
+        ({"chosen": [{"role": "assistant"}], "rejected": "x"}, "field 'chosen[0]': a message must be"),
+        (
+            {
+                "prompt": [{"role": "system", "content": "be kind"}, {"role": "user", "content": "hi"}],
+                "chosen": [{"role": "assistant", "content": "a"}],
+                "rejected": [{"role": "assistant", "content": "b"}],
+            },
+            "field 'prompt': only a single user turn",
+        ),
+        (
+            {
+                "prompt": [{"role": "user", "content": "hi"}],
+                "chosen": [{"role": "user", "content": "a"}],
+                "rejected": [{"role": "assistant", "content": "b"}],
+            },
+            "field 'chosen': the completion must be exactly one assistant message",
+        ),
     ],
 )
 def test_bad_rows_name_file_line_field(tmp_path: Path, row: dict, line_field: str) -> None:

@@ -312,18 +312,56 @@ def test_import_calibrates_on_a_pairs_file(tmp_path: Path) -> None:
     assert m.threshold.method == "max_good_blocked" and ModelStore(root).current("m") is None
 
 
-def test_training_from_a_local_pretrained_base(tmp_path: Path, serve: Any) -> None:
+@pytest.mark.parametrize("arch", sorted(MAKERS))
+def test_training_from_a_local_pretrained_base(arch: str, tmp_path: Path, serve: Any) -> None:
     from training.train import train
 
     from .conftest import tiny_config
 
-    src = make_gpt2(tmp_path / "gpt2")
+    src = MAKERS[arch](tmp_path / arch)
     root = tmp_path / "store"
     with pytest.raises(ValueError, match="positions"):
         train(tiny_config(root, base_model=str(src), max_length=128, max_steps=2))
     res = train(tiny_config(root, base_model=str(src), max_length=64, max_steps=4))
     assert res.version is not None
     m = ModelStore(root).resolve("default", res.version).manifest
-    assert m.architecture == "gpt2" and m.base_model == str(src)
+    assert m.base_model == str(src) and m.input.chat_template == (arch in ("llama", "qwen3"))
     srv = serve(root, device="cpu", dtype="float32")
-    assert httpx.post(srv.url + "/score", json={"items": ITEMS}).status_code == 200
+    r = httpx.post(srv.url + "/score", json={"items": ITEMS})
+    assert r.status_code == 200, r.text
+    # what is served is the published checkpoint, read the plain Hugging Face way
+    published = ModelStore(root).resolve("default", res.version).path
+    assert [x["score"] for x in r.json()["results"]] == pytest.approx(hf_scores(published, ITEMS), abs=1e-4)
+
+
+def test_lora_trains_adapters_and_the_head_and_publishes_merged_weights(tmp_path: Path, serve: Any) -> None:
+    from safetensors.torch import load_file
+
+    from training.train import train
+
+    from .conftest import tiny_config
+
+    src = make_llama(tmp_path / "llama")
+    root = tmp_path / "store"
+    res = train(tiny_config(root, base_model=str(src), max_length=64, max_steps=6, lora_rank=4, lora_alpha=8, lr=1e-2))
+    assert res.version is not None
+    published = ModelStore(root).resolve("default", res.version).path
+    before, after = load_file(str(src / "model.safetensors")), load_file(str(published / "model.safetensors"))
+    assert not [k for k in after if "lora" in k or "modules_to_save" in k] and set(after) == set(before)
+    changed = {k for k in before if not torch.equal(before[k].to(torch.bfloat16), after[k])}
+    assert "score.weight" in changed  # the head trained in full and was saved
+    assert "model.layers.0.self_attn.q_proj.weight" in changed  # adapters merged into the backbone
+    assert "model.layers.0.input_layernorm.weight" not in changed  # not a LoRA target: frozen
+    srv = serve(root, device="cpu", dtype="float32")
+    r = httpx.post(srv.url + "/score", json={"items": ITEMS})
+    assert [x["score"] for x in r.json()["results"]] == pytest.approx(hf_scores(published, ITEMS), abs=1e-4)
+    # what trains: adapters on the backbone, and the whole head (not an adapter on it)
+    from transformers import AutoModelForSequenceClassification
+
+    from training.model import add_lora
+
+    model = AutoModelForSequenceClassification.from_pretrained(str(src))
+    add_lora(model, tiny_config(root, lora_rank=4))
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert "score.modules_to_save.default.weight" in trainable
+    assert all(".lora_" in n for n in trainable if not n.startswith("score.modules_to_save"))

@@ -44,6 +44,13 @@ class TrainConfig:
     num_heads: int = opt(4, "scratch: attention heads")
     ffn_dim: int = opt(1024, "scratch: feed-forward width")
     max_length: int = opt(256, "tokens per input; longer inputs lose the prompt's start first")
+    lora_rank: int = opt(
+        0,
+        "LoRA rank (peft) on every linear layer of the backbone; 0: train every weight. The score head always "
+        "trains in full, and the published version holds merged weights (serving is unchanged)",
+    )
+    lora_alpha: int = opt(16, "LoRA scaling numerator (the update is scaled by alpha / rank)")
+    lora_dropout: float = opt(0.0, "dropout on the LoRA path")
     template: str = opt("{prompt}\n\n{response}", "how (prompt, response) becomes model text")
     template_no_prompt: str = opt("{response}", "the text for an item without a prompt")
     # optimisation

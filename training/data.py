@@ -1,6 +1,9 @@
 """Read preference data in the three formats of DESIGN.md and turn it into weighted pairs.
 
-- pairs:    {"prompt"?, "chosen", "rejected", "margin"?}
+- pairs:    {"prompt"?, "chosen", "rejected", "margin"?}; also TRL's conversational form, where
+            they are lists of {"role", "content"} messages: an explicit prompt (a user turn; the
+            completions one assistant turn each) or an implicit one (chosen and rejected are whole
+            conversations whose shared start is the prompt)
 - rankings: {"prompt", "responses": [...], "rankings": [[1, 3, 2], ...]}  (1 = best, one list
             per labeller); aggregated into every pair a strict majority agrees on, weighted by
             the share of labellers that agree
@@ -158,10 +161,54 @@ def _text(src: str, n: int, row: dict[str, Any], key: str, optional: bool = Fals
     return v
 
 
+def _messages(src: str, n: int, key: str, value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, list) or not value:
+        raise DataError(src, n, key, "must be a non-empty list of messages")
+    out = []
+    for i, m in enumerate(value):
+        if not isinstance(m, dict) or not isinstance(m.get("role"), str) or not isinstance(m.get("content"), str):
+            raise DataError(src, n, f"{key}[{i}]", 'a message must be {"role": ..., "content": "..."}')
+        out.append((m["role"], m["content"]))
+    return out
+
+
+def _conversational(src: str, n: int, row: dict[str, Any]) -> tuple[str | None, str, str]:
+    """(prompt, chosen, rejected) of a TRL conversational row. An item is one user turn and one
+    assistant turn (what /gate judges), so longer conversations are refused, not flattened."""
+    chosen = _messages(src, n, "chosen", row.get("chosen"))
+    rejected = _messages(src, n, "rejected", row.get("rejected"))
+    if row.get("prompt") is None:  # implicit prompt: the turns both conversations share
+        k = 0
+        while k < min(len(chosen), len(rejected)) - 1 and chosen[k] == rejected[k]:
+            k += 1
+        prompt, chosen, rejected = chosen[:k], chosen[k:], rejected[k:]
+    elif isinstance(row["prompt"], str):
+        prompt = [("user", row["prompt"])]
+    else:
+        prompt = _messages(src, n, "prompt", row["prompt"])
+    if len(prompt) > 1 or (prompt and prompt[0][0] != "user"):
+        raise DataError(
+            src, n, "prompt", "only a single user turn is supported as the prompt (one item = one exchange)"
+        )
+    texts = []
+    for key, turns in (("chosen", chosen), ("rejected", rejected)):
+        if len(turns) != 1 or turns[0][0] != "assistant":
+            raise DataError(src, n, key, "the completion must be exactly one assistant message")
+        if not turns[0][1].strip():
+            raise DataError(src, n, key, "empty text")
+        texts.append(turns[0][1])
+    return (prompt[0][1] if prompt and prompt[0][1].strip() else None), texts[0], texts[1]
+
+
 def parse_pair(src: str, n: int, row: dict[str, Any]) -> Pair:
-    prompt = _text(src, n, row, "prompt", optional=True)
-    chosen = _text(src, n, row, "chosen")
-    rejected = _text(src, n, row, "rejected")
+    chosen: str | None
+    rejected: str | None
+    if isinstance(row.get("chosen"), list) or isinstance(row.get("rejected"), list):
+        prompt, chosen, rejected = _conversational(src, n, row)
+    else:
+        prompt = _text(src, n, row, "prompt", optional=True)
+        chosen = _text(src, n, row, "chosen")
+        rejected = _text(src, n, row, "rejected")
     margin = row.get("margin", 0.0)
     try:
         margin = float(margin) if margin not in (None, "") else 0.0

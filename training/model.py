@@ -86,6 +86,37 @@ def load_pretrained(model_id: str, max_length: int) -> tuple[nn.Module, Any]:
     return model, tokenizer
 
 
+def add_lora(model: nn.Module, cfg: TrainConfig) -> Any:
+    """Low-rank adapters on every linear layer of the backbone, the score head trained in full:
+    a head left frozen at its random start (or adapted but never saved) would make every score
+    noise. ``model`` is changed in place; the returned peft wrapper merges it back."""
+    from peft import LoraConfig, get_peft_model
+
+    head = "score" if hasattr(model, "score") else "classifier"
+    if not isinstance(getattr(model, head, None), nn.Module):
+        raise ValueError(f"{type(model).__name__} has no 'score' or 'classifier' head for LoRA to leave in full")
+    peft_model = get_peft_model(
+        model,  # type: ignore[arg-type]
+        LoraConfig(
+            r=cfg.lora_rank,
+            lora_alpha=cfg.lora_alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules="all-linear",
+            modules_to_save=[head],
+        ),
+    )
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    log.info(
+        "LoRA rank %d: %.2fM of %.1fM parameters train (head %r in full)",
+        cfg.lora_rank,
+        trainable / 1e6,
+        total / 1e6,
+        head,
+    )
+    return peft_model
+
+
 def build(cfg: TrainConfig, texts: Iterable[str]) -> tuple[nn.Module, Any]:
     if cfg.base_model == "scratch":
         tokenizer = train_tokenizer(texts, cfg.vocab_size)

@@ -53,7 +53,7 @@ from .config import TrainConfig
 from .data import Pair, fingerprint, load_pairs, split
 from .figures import write_figures
 from .metrics import calibrate_threshold, extremes, pair_metrics
-from .model import build
+from .model import add_lora, build
 from .report import report
 
 log = logging.getLogger("training")
@@ -182,16 +182,18 @@ class RewardModel:
     tokenizer: Any
     spec: InputSpec
     packed: PackedRewardModel  # the same weights, padding-free forward
+    lora: Any = None  # the peft wrapper while LoRA adapters train; merged into ``hf`` after fit
 
 
 def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> RewardModel:
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
     hf, tokenizer = build(cfg, texts)
+    lora = add_lora(hf, cfg) if cfg.lora_rank > 0 else None
     spec = input_spec_for(tokenizer, cfg.max_length, cfg.template, cfg.template_no_prompt)
     if spec.chat_template:
         log.info("rendering items through the base model's chat template (the text templates are not used)")
-    return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device))
+    return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device), lora)
 
 
 # -- fit -------------------------------------------------------------------------------------
@@ -222,6 +224,8 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, fused: bool = False
     decay: list[torch.nn.Parameter] = []
     no_decay: list[torch.nn.Parameter] = []
     for n, p in model.named_parameters():
+        if not p.requires_grad:  # frozen under LoRA
+            continue
         (no_decay if p.ndim < 2 or "norm" in n else decay).append(p)
     return torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
@@ -284,6 +288,8 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     acc = accelerator(cfg, procs, use_bf16)
     sharded = acc.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+    if sharded and model.lora is not None:
+        raise ValueError("LoRA is not supported with FSDP or DeepSpeed here: train with DDP or on one process")
     if sharded:
         # FSDP and DeepSpeed hook the modules' own forwards: train through the Hugging Face
         # forward (padded), which they know, rather than the packed path that reaches into layers.
@@ -357,6 +363,11 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     train_s = time.perf_counter() - t0
     if sharded:
         gather_full_model(acc, net, model, procs)
+    if model.lora is not None:
+        # the published version holds plain merged weights; evaluate exactly those
+        model.hf = model.lora.merge_and_unload()
+        model.packed = PackedRewardModel(model.hf).to(procs.device)
+        model.lora = None
     packed = model.packed
     # The served model is the bf16 one: round the weights now, so evaluation and the threshold
     # describe exactly what is saved (and, on CPU, exactly what is served).
