@@ -17,6 +17,8 @@ import torch
 
 from model_store import ModelStore
 
+from .architectures import bench_architectures
+from .architectures import markdown as architectures_markdown
 from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
 from .serve import bench_model
@@ -43,8 +45,8 @@ def med(run: dict[str, Any] | None, key: str = "items_per_s") -> float:
     return float(run[key]["median"]) if run and key in run else float("nan")
 
 
-def targets(serving: dict[str, Any], training: dict[str, Any] | None) -> list[tuple[str, float, float]]:
-    out = []
+def targets(serving: dict[str, Any], training: dict[str, Any] | None) -> list[tuple[str, float, float | None]]:
+    out: list[tuple[str, float, float | None]] = []
     big = serving.get("opt-125m", {}).get("workloads", {})
     if "long" in big:
         r = big["long"]["runs"]
@@ -73,11 +75,13 @@ def targets(serving: dict[str, Any], training: dict[str, Any] | None) -> list[tu
     small = serving.get("default", {}).get("workloads", {})
     if "short" in small:
         r = small["short"]["runs"]
+        # No target any more (issue 10): batch-1 of this small model already runs at about half
+        # the CPU's matmul peak, so batching cannot win 5x here; the GPU targets take its place.
         out.append(
             (
                 "short, default model, c=64 vs batching off",
                 med(r.get("service, c=64")) / med(r.get("service, batching off, c=64")),
-                5.0,
+                None,
             )
         )
         p99 = med(r.get("service, c=1"), "p99_ms")
@@ -141,6 +145,8 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{fmt(s, 'mean_batch', 1)} | {fmt(s, 'padding_share', 2)} |"
                 )
             lines.append("")
+    if result.get("architectures"):
+        lines += architectures_markdown(result["architectures"])
     if result.get("training"):
         t = result["training"]
         lines += [
@@ -163,6 +169,9 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append("")
     lines += ["## targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     for name, value, goal in result["targets"]:
+        if goal is None:
+            lines.append(f"| {name} | {value:.2f}x | no target | - |")
+            continue
         if value != value:  # nan: a side of the ratio was not run (quick mode, or trl not installed)
             lines.append(f"| {name} | not run | {goal:.2f}x | - |")
             continue
@@ -228,6 +237,7 @@ def main() -> None:
                 baselines=not quick,
             )
             result["challenger"] = bench_challenger(store, args.port, quick)
+            result["architectures"] = bench_architectures(quick, repeats)
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:

@@ -100,17 +100,44 @@ class PackedRewardModel(nn.Module):
         return same
 
     # -- any decoder, padding-free through transformers' packed sequences -----------------
+    ROW_TOKENS = 256  # shortest packed row: rows hold whole items, so a longer item makes a longer row
+
     def _decoder_packed(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Items packed into rows as long as the longest item (first fit, longest first), with
+        position ids restarting per item and no attention mask: transformers then keeps each
+        item's attention to itself. Its mask is dense over a row, so one row for the whole batch
+        would cost (all tokens)^2 in attention; rows bound that to (all tokens) x (row length).
+        A row's unused tail is padding at position 0 throughout: each such token is a sequence
+        of its own to that mask, attending only to itself, and no position runs past the model's."""
         dev = self.device
         lengths = [len(s) for s in seqs]
-        flat = torch.tensor([[t for s in seqs for t in s]], dtype=torch.long)
-        positions = torch.cat([torch.arange(n) for n in lengths]).unsqueeze(0)
-        # no attention mask and no cache: transformers then reads item boundaries off the
-        # restarting position ids and keeps each item's attention to itself
-        out = self.model.base_model(input_ids=flat.to(dev), position_ids=positions.to(dev), use_cache=False)
-        ends = torch.tensor(lengths, device=dev).cumsum(0) - 1
+        cap = max(max(lengths), self.ROW_TOKENS)
+        rows: list[list[int]] = []
+        room: list[int] = []
+        for i in sorted(range(len(seqs)), key=lambda i: -lengths[i]):
+            r = next((r for r, free in enumerate(room) if free >= lengths[i]), None)
+            if r is None:
+                rows.append([])
+                room.append(cap)
+                r = len(rows) - 1
+            rows[r].append(i)
+            room[r] -= lengths[i]
+        width = cap - min(room)  # no all-padding columns
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        pos = torch.zeros((len(rows), width), dtype=torch.long)
+        end_row, end_col = [0] * len(seqs), [0] * len(seqs)
+        for r, members in enumerate(rows):
+            off = 0
+            for i in members:
+                n = lengths[i]
+                ids[r, off : off + n] = torch.as_tensor(seqs[i], dtype=torch.long)
+                pos[r, off : off + n] = torch.arange(n)
+                end_row[i], end_col[i] = r, off + n - 1
+                off += n
+        out = self.model.base_model(input_ids=ids.to(dev), position_ids=pos.to(dev), use_cache=False)
+        h = out[0][torch.tensor(end_row, device=dev), torch.tensor(end_col, device=dev)]
         score: Any = self.model.score
-        return score(out[0][0, ends])[:, 0].float()
+        return score(h)[:, 0].float()
 
     # -- generic path ----------------------------------------------------------------------
     def _padded(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
