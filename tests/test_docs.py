@@ -39,7 +39,7 @@ def test_make_targets_exist() -> None:
 
 def test_data_format_examples_parse(tmp_path: Path) -> None:
     examples = blocks("jsonl")
-    assert len(examples) == 3
+    assert len(examples) == 4  # pairs, rankings, labelled texts, TRL conversational pairs
     for i, text in enumerate(examples):
         f = tmp_path / f"ex{i}.jsonl"
         f.write_text(text)

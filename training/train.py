@@ -374,6 +374,9 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     with torch.no_grad():
         for p in packed.parameters():
             p.copy_(p.to(torch.bfloat16))
+    if device.type == "cuda":
+        # the service computes in bf16 on CUDA: evaluate and calibrate in that dtype too
+        packed.to(torch.bfloat16)
     return {
         "steps": step,
         "epochs": epoch,
