@@ -230,7 +230,7 @@ class Batcher:
             m.batch_size.observe(len(batch))
             m.batch_tokens.observe(sum(lengths))
             m.real_tokens.inc(sum(lengths))
-            m.computed_tokens.inc(scorer.cost(len(lengths), sum(lengths), max(lengths)))
+            m.computed_tokens.inc(scorer.computed_tokens(lengths))
             m.items.inc(len(batch))
             self._last_batch = len(batch)
             for j, s in zip(batch, scores, strict=True):

@@ -115,7 +115,7 @@ async def _challenge(
     requested: float | None,
 ) -> None:
     try:
-        seqs = challenger.encode([items[j] for j in sampled])
+        seqs, _ = challenger.encode([items[j] for j in sampled])
         work = st.batcher.submit_background(challenger, seqs)
         if work is None:
             st.metrics.challenger_skipped.inc(len(sampled))

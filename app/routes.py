@@ -101,9 +101,9 @@ async def score_items(
     scorer = st.registry.require()  # pinned for the whole request, across reloads
     t0 = time.perf_counter()
     if sum(len(r) + len(p or "") for p, r in items) > INLINE_TOKENIZE_CHARS:
-        seqs, truncated = await asyncio.to_thread(scorer.encode_items, items)
+        seqs, truncated = await asyncio.to_thread(scorer.encode, items)
     else:
-        seqs, truncated = scorer.encode_items(items)
+        seqs, truncated = scorer.encode(items)
     tokenization_s = time.perf_counter() - t0
     timing = Timing()
     work = asyncio.ensure_future(st.batcher.submit(scorer, seqs, timing))

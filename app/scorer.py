@@ -6,7 +6,7 @@ import time
 
 import torch
 
-from modeling import encode, encode_items
+from modeling import encode_items
 from modeling.loader import LoadedModel
 
 
@@ -26,17 +26,18 @@ class Scorer:
         id2label = getattr(loaded.model.model.config, "id2label", None) or {}
         self.label = str(id2label.get(0, "LABEL_0"))  # what vLLM's and TEI's routes call the output
 
-    def encode(self, items: list[tuple[str | None, str]]) -> list[list[int]]:
-        return encode(self.loaded.spec, self.loaded.tokenizer, items)
-
-    def encode_items(self, items: list[tuple[str | None, str]]) -> tuple[list[list[int]], list[bool]]:
+    def encode(self, items: list[tuple[str | None, str]]) -> tuple[list[list[int]], list[bool]]:
         """Token ids, and whether each item's response itself had to be cut to fit."""
         return encode_items(self.loaded.spec, self.loaded.tokenizer, items)
 
     def cost(self, count: int, total: int, width: int) -> int:
-        """Tokens a batch of ``count`` items (``total`` real tokens, longest ``width``) computes:
-        the real tokens when packed, padded width x count otherwise."""
+        """Tokens a batch of ``count`` items (``total`` real tokens, longest ``width``) computes,
+        for the batch budget: the real tokens when packed, padded width x count otherwise."""
         return total if self.packed else width * count
+
+    def computed_tokens(self, lengths: list[int]) -> int:
+        """Tokens a formed batch really computed (a packed row's unused tail included)."""
+        return self.loaded.model.computed_tokens(lengths)
 
     @torch.inference_mode()
     def forward(self, seqs: list[list[int]]) -> list[float]:
@@ -44,7 +45,7 @@ class Scorer:
 
     def warmup(self) -> float:
         t0 = time.perf_counter()
-        seqs = self.encode([("warm-up prompt", "warm-up response " * 8)] * 2)
+        seqs, _ = self.encode([("warm-up prompt", "warm-up response " * 8)] * 2)
         for _ in range(2):
             self.forward(seqs)
         if self.loaded.device.type == "cuda":

@@ -15,7 +15,6 @@ import logging
 import random
 import statistics
 import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -62,22 +61,7 @@ def _config(family: str) -> Any:
 FAMILIES = ("opt", "gpt2", "llama", "qwen3", "roberta", "deberta-v2")
 
 
-def _padded_hf(model: Any) -> Callable[[list[list[int]]], torch.Tensor]:
-    """The plain Hugging Face forward: right-padded to the batch's longest item, with a mask."""
-
-    def run(seqs: list[list[int]]) -> torch.Tensor:
-        width = max(len(s) for s in seqs)
-        ids = torch.full((len(seqs), width), PAD, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for i, s in enumerate(seqs):
-            ids[i, : len(s)] = torch.tensor(s)
-            mask[i, : len(s)] = 1
-        return model(input_ids=ids, attention_mask=mask).logits[:, 0].float()
-
-    return run
-
-
-def _items_per_s(fn: Callable[[list[list[int]]], torch.Tensor], items: list[list[int]], batch: int) -> float:
+def _items_per_s(fn: PackedRewardModel, items: list[list[int]], batch: int) -> float:
     t0 = time.perf_counter()
     for i in range(0, len(items), batch):
         fn(items[i : i + batch])
@@ -104,7 +88,8 @@ def bench_architectures(quick: bool = False, repeats: int = 3, families: tuple[s
         model = AutoModelForSequenceClassification.from_config(_config(family)).eval()
         ours = PackedRewardModel(model).eval()
         ours.fuse_for_inference()
-        plain = _padded_hf(model)
+        plain = PackedRewardModel(model).eval()
+        plain.path = "padded"  # the plain Hugging Face forward, right-padded to the batch's longest item
         # the same scores, item by item, before any timing
         diff = float((ours(items[:batch]) - plain(items[:batch])).abs().max())
         for fn in (ours, plain):  # warm-up

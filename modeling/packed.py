@@ -44,7 +44,7 @@ class PackedRewardModel(nn.Module):
 
     @property
     def packed(self) -> bool:
-        """Whether a batch runs as one row of real tokens (no padding computed)."""
+        """Whether a batch runs without padding every item to the longest one."""
         return self.path != "padded"
 
     @property
@@ -102,19 +102,12 @@ class PackedRewardModel(nn.Module):
     # -- any decoder, padding-free through transformers' packed sequences -----------------
     ROW_TOKENS = 256  # shortest packed row: rows hold whole items, so a longer item makes a longer row
 
-    def _decoder_packed(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
-        """Items packed into rows as long as the longest item (first fit, longest first), with
-        position ids restarting per item and no attention mask: transformers then keeps each
-        item's attention to itself. Its mask is dense over a row, so one row for the whole batch
-        would cost (all tokens)^2 in attention; rows bound that to (all tokens) x (row length).
-        A row's unused tail is padding at position 0 throughout: each such token is a sequence
-        of its own to that mask, attending only to itself, and no position runs past the model's."""
-        dev = self.device
-        lengths = [len(s) for s in seqs]
+    def _rows(self, lengths: list[int]) -> tuple[list[list[int]], int]:
+        """Item indices per packed row, and the rows' width (no all-padding columns)."""
         cap = max(max(lengths), self.ROW_TOKENS)
         rows: list[list[int]] = []
         room: list[int] = []
-        for i in sorted(range(len(seqs)), key=lambda i: -lengths[i]):
+        for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
             r = next((r for r, free in enumerate(room) if free >= lengths[i]), None)
             if r is None:
                 rows.append([])
@@ -122,7 +115,28 @@ class PackedRewardModel(nn.Module):
                 r = len(rows) - 1
             rows[r].append(i)
             room[r] -= lengths[i]
-        width = cap - min(room)  # no all-padding columns
+        return rows, cap - min(room)
+
+    def computed_tokens(self, lengths: list[int]) -> int:
+        """Token positions a batch of items of these lengths really computes, padding included."""
+        if self.path == "opt":
+            return sum(lengths)
+        if self.path == "decoder":
+            rows, width = self._rows(lengths)
+            return len(rows) * width
+        return len(lengths) * max(lengths)
+
+    def _decoder_packed(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        """Items packed into rows of ROW_TOKENS, or of the longest item when longer (first fit,
+        longest first), with
+        position ids restarting per item and no attention mask: transformers then keeps each
+        item's attention to itself. Its mask is dense over a row, so one row for the whole batch
+        would cost (all tokens)^2 in attention; rows bound that to (all tokens) x (row length).
+        A row's unused tail is padding at position 0 throughout: each such token is a sequence
+        of its own to that mask, attending only to itself, and no position runs past the model's."""
+        dev = self.device
+        lengths = [len(s) for s in seqs]
+        rows, width = self._rows(lengths)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         pos = torch.zeros((len(rows), width), dtype=torch.long)
         end_row, end_col = [0] * len(seqs), [0] * len(seqs)

@@ -92,8 +92,7 @@ def encode_items(
     """Token ids for each (prompt, response), and whether the response itself had to be cut
     (cutting the prompt alone is not reported: the response is what is judged)."""
     if spec.chat_template:
-        out = [_encode_chat(spec, tokenizer, p, r) for p, r in items]
-        return [ids for ids, _ in out], [cut for _, cut in out]
+        return _encode_chat(spec, tokenizer, items)
     texts = [render(spec, p, r) for p, r in items]
     ids = _token_ids(tokenizer, texts)
     prefix, suffix = list(spec.prefix_ids), list(spec.suffix_ids)
@@ -162,35 +161,49 @@ def _fixed_ids(tokenizer: Any, text: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+@functools.lru_cache(maxsize=64)
+def _chat_parts(tokenizer: Any, template: str) -> tuple[tuple[int, ...] | str, ...]:
+    """A rendered chat template as its own token ids (tuples) and the fields between them
+    (``"prompt"``, ``"response"``): parsed and tokenized once per version, not per item."""
+    parts: list[tuple[int, ...] | str] = []
+    for literal, field, _, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(_fixed_ids(tokenizer, literal))
+        if field:
+            parts.append(field)
+    return tuple(parts)
+
+
+def _own_tokens(parts: tuple[tuple[int, ...] | str, ...]) -> int:
+    return sum(len(p) for p in parts if isinstance(p, tuple))
+
+
 def fixed_length(spec: InputSpec, tokenizer: Any) -> int:
     """Tokens a chat template's own text takes in an item (the most of its two templates)."""
     if not spec.chat_template:
         return 0
-    return max(
-        sum(len(_fixed_ids(tokenizer, lit)) for lit, _, _, _ in string.Formatter().parse(t) if lit)
-        for t in (spec.template, spec.template_no_prompt)
-    )
+    return max(_own_tokens(_chat_parts(tokenizer, t)) for t in (spec.template, spec.template_no_prompt))
 
 
-def _encode_chat(spec: InputSpec, tokenizer: Any, prompt: str | None, response: str) -> tuple[list[int], bool]:
-    """The chat template's own tokens always kept; the prompt cut first, then the response."""
-    template = spec.template if prompt else spec.template_no_prompt
-    parts: list[tuple[str | None, list[int]]] = []
-    for literal, field, _, _ in string.Formatter().parse(template):
-        if literal:
-            parts.append((None, list(_fixed_ids(tokenizer, literal))))
-        if field:
-            parts.append((field, _token_ids(tokenizer, [(prompt or "") if field == "prompt" else response])[0]))
-    fixed = sum(len(ids) for field, ids in parts if field is None)
-    room = spec.max_length - len(spec.prefix_ids) - len(spec.suffix_ids) - fixed
-    user = {field: ids for field, ids in parts if field is not None}
-    r, p = user.get("response", []), user.get("prompt", [])
+def _encode_chat(
+    spec: InputSpec, tokenizer: Any, items: list[tuple[str | None, str]]
+) -> tuple[list[list[int]], list[bool]]:
+    """The chat template's own tokens always kept; the prompt cut first, then the response. The
+    user texts of all items are encoded in one backend call, with special tokens never matched."""
+    prompts = _token_ids(tokenizer, [p or "" for p, _ in items])
+    responses = _token_ids(tokenizer, [r for _, r in items])
     left = spec.truncation_side == "left"
-    cut = len(r) > room
-    if len(r) + len(p) > room:
-        r = (r[len(r) - room :] if left else r[:room]) if cut else r
-        keep = room - len(r)
-        p = (p[len(p) - keep :] if left else p[:keep]) if keep > 0 else []
-    user = {"prompt": p, "response": r}
-    ids = [t for field, seg in parts for t in (seg if field is None else user[field])]
-    return list(spec.prefix_ids) + ids + list(spec.suffix_ids), cut
+    out, cuts = [], []
+    for (prompt, _), p, r in zip(items, prompts, responses, strict=True):
+        parts = _chat_parts(tokenizer, spec.template if prompt else spec.template_no_prompt)
+        room = spec.max_length - len(spec.prefix_ids) - len(spec.suffix_ids) - _own_tokens(parts)
+        cut = len(r) > room
+        if len(r) + len(p) > room:
+            r = (r[len(r) - room :] if left else r[:room]) if cut else r
+            keep = room - len(r)
+            p = (p[len(p) - keep :] if left else p[:keep]) if keep > 0 else []
+        user = {"prompt": p, "response": r}
+        ids = [t for part in parts for t in (part if isinstance(part, tuple) else user[part])]
+        out.append(list(spec.prefix_ids) + ids + list(spec.suffix_ids))
+        cuts.append(cut)
+    return out, cuts

@@ -21,6 +21,8 @@ import torch
 
 from model_store import ModelStore
 
+from .test_api import metric_samples
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = [
     "where is my order it arrives tomorrow thanks for waiting",
@@ -48,6 +50,14 @@ def _bpe(d: Path, specials: list[str]) -> dict[str, Any]:
     return {"vocab": vocab, "merges": [tuple(line.split()) for line in lines if line.strip()]}
 
 
+def _save(d: Path, model_class: Any, cfg: Any, tok: Any) -> Path:
+    """A randomly initialised (seeded) checkpoint and its tokenizer, in Hugging Face format."""
+    torch.manual_seed(0)
+    model_class(cfg).save_pretrained(d / "model", safe_serialization=True)
+    tok.save_pretrained(d / "model")
+    return d / "model"
+
+
 def make_gpt2(d: Path, positions: int = 64) -> Path:
     from transformers import GPT2Config, GPT2ForSequenceClassification, GPT2TokenizerFast
 
@@ -57,10 +67,7 @@ def make_gpt2(d: Path, positions: int = 64) -> Path:
         vocab_size=len(tok), n_positions=positions, n_embd=32, n_layer=2, n_head=2, num_labels=1,
         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    GPT2ForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, GPT2ForSequenceClassification, cfg, tok)
 
 
 def make_roberta(d: Path, positions: int = 64) -> Path:
@@ -71,10 +78,7 @@ def make_roberta(d: Path, positions: int = 64) -> Path:
         vocab_size=len(tok), max_position_embeddings=positions + 2, hidden_size=32, num_hidden_layers=2,
         num_attention_heads=2, intermediate_size=64, num_labels=1, pad_token_id=tok.pad_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    RobertaForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, RobertaForSequenceClassification, cfg, tok)
 
 
 def make_opt(d: Path, positions: int = 64, post_ln: bool = False) -> Path:
@@ -92,10 +96,7 @@ def make_opt(d: Path, positions: int = 64, post_ln: bool = False) -> Path:
         num_labels=1, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
         dropout=0.0,
     )  # fmt: skip
-    torch.manual_seed(0)
-    OPTForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, OPTForSequenceClassification, cfg, tok)
 
 
 def make_opt350(d: Path, positions: int = 64) -> Path:
@@ -132,10 +133,7 @@ def make_llama(d: Path, positions: int = 64) -> Path:
         num_key_value_heads=2, max_position_embeddings=positions, num_labels=1, pad_token_id=tok.pad_token_id,
         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    LlamaForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, LlamaForSequenceClassification, cfg, tok)
 
 
 def make_qwen3(d: Path, positions: int = 64) -> Path:
@@ -150,10 +148,7 @@ def make_qwen3(d: Path, positions: int = 64) -> Path:
         num_key_value_heads=2, head_dim=8, max_position_embeddings=positions, num_labels=1,
         pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
     )  # fmt: skip
-    torch.manual_seed(0)
-    Qwen3ForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, Qwen3ForSequenceClassification, cfg, tok)
 
 
 def make_deberta(d: Path, positions: int = 64) -> Path:
@@ -171,10 +166,7 @@ def make_deberta(d: Path, positions: int = 64) -> Path:
         max_position_embeddings=positions, num_labels=1, pad_token_id=tok.pad_token_id,
         relative_attention=True, position_buckets=16, pos_att_type=["p2c", "c2p"],
     )  # fmt: skip
-    torch.manual_seed(0)
-    DebertaV2ForSequenceClassification(cfg).save_pretrained(d / "model", safe_serialization=True)
-    tok.save_pretrained(d / "model")
-    return d / "model"
+    return _save(d, DebertaV2ForSequenceClassification, cfg, tok)
 
 
 MAKERS = {
@@ -241,6 +233,10 @@ def test_import_then_score_equals_the_plain_forward(arch: str, tmp_path: Path, s
     assert r.status_code == 200, r.text
     got = [x["score"] for x in r.json()["results"]]
     assert got == pytest.approx(hf_scores(src, ITEMS), abs=1e-4)
+    # decoders run padding-free (only real tokens computed), encoders padded to the longest item
+    m_ = metric_samples(srv.url)
+    computed, real = m_["rewardgate_computed_tokens_total"], m_["rewardgate_real_tokens_total"]
+    assert (computed == real) if arch not in ("roberta", "deberta") else (computed > real)
     # bf16, as a GPU serves it
     srv16 = serve(root, model=arch, device="cpu", dtype="bfloat16")
     got16 = [x["score"] for x in httpx.post(srv16.url + "/score", json={"items": ITEMS}).json()["results"]]

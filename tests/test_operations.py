@@ -226,6 +226,7 @@ def test_challenger_scores_its_share_and_both_decisions_are_logged(
     deadline = time.monotonic() + 30  # challenger scoring runs after the answers: wait for its backlog to drain
     while metric_samples(srv.url)["rewardgate_challenger_pending_items"] > 0 and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert metric_samples(srv.url)["rewardgate_challenger_pending_items"] == 0  # the backlog drains
     metrics = httpx.get(srv.url + "/metrics").text
     srv.stop()
     records = _read_log(logdir)
