@@ -18,9 +18,10 @@ from modeling import PackedRewardModel, special_ids_of
 from modeling.scoring import score_all
 from training.config import TrainConfig
 from training.data import load_pairs, split
+from training.evaluation import encode_pairs
 from training.metrics import pair_metrics
 from training.model import build
-from training.train import encode_pairs, lr_factor, make_optimizer, train
+from training.train import lr_factor, make_optimizer, train
 
 from .common import imdb_rows, log
 
@@ -63,7 +64,8 @@ def _setup(cfg: TrainConfig) -> tuple[Any, Any, InputSpec, Any, Any]:
     pairs = load_pairs(cfg.data, cfg.format, cfg.seed)
     tr, va = split(pairs, cfg.val_fraction, cfg.seed)
     torch.manual_seed(cfg.seed)
-    hf, tok = build(cfg, (t for p in tr for t in ((p.prompt or ""), p.chosen, p.rejected)))
+    built = build(cfg, (t for p in tr for t in ((p.prompt or ""), p.chosen, p.rejected)))
+    hf, tok = built.model, built.tokenizer
     prefix, suffix = special_ids_of(tok)
     spec = InputSpec(max_length=cfg.max_length, prefix_ids=prefix, suffix_ids=suffix)
     return tr, va, spec, hf, tok

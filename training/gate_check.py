@@ -1,21 +1,28 @@
 """How the gate does on replies written by hand: pairwise accuracy, the share of good replies it
-allows and the share of each failure kind it blocks, at the calibrated threshold.
+allows and the share of each failure kind it blocks, overall and per industry, at the calibrated
+threshold; and single replies judged one at a time.
 
-The packaged set (``eval_sets/customer_support.jsonl``) was written for this purpose, in styles
-the embedded generator never produces (other names, products, lengths, tones); it is never
-trained on. Each row is one customer message with a good reply and failing replies::
+The packaged sets (``eval_sets/``) were written by hand for this purpose and are never trained
+on. Two row shapes:
 
-    {"prompt": "...", "good": "...", "bad": [{"kind": "leak", "detail": "card", "embedded": false, "text": "..."}]}
+- an exchange (``customer_support.jsonl``, ``support_<industry>.jsonl``): one customer message
+  with a good reply and failing replies::
 
-``kind`` is leak, rude, evasive, degenerate or off_topic; ``detail`` the kind of personal data
-of a leak; ``embedded`` marks a good reply with the failure slipped into it.
+    {"industry"?, "prompt", "good", "bad": [{"kind": "leak", "detail": "card", "embedded": false, "text": "..."}]}
+
+- a single reply (``singles_<industry>.jsonl``)::
+
+    {"industry"?, "prompt", "text", "label": "allow" | "block", "kind", "detail"?}
+
+``kind`` of a failing reply is one of ``KINDS``; ``detail`` says more (the kind of personal data
+of a leak); ``embedded`` marks a good reply with the failure slipped into it.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,10 +30,16 @@ import numpy as np
 
 from model_store import GateCheck
 
-PACKAGED = Path(__file__).resolve().parent / "eval_sets" / "customer_support.jsonl"
-KINDS = ("leak", "rude", "evasive", "degenerate", "off_topic")
+EVAL_SETS = Path(__file__).resolve().parent / "eval_sets"
+PACKAGED = EVAL_SETS / "customer_support.jsonl"
+KINDS = ("leak", "rude", "evasive", "degenerate", "off_topic", "harmful", "injection")
+GENERAL = "general"  # rows that name no industry
 
 Scorer = Callable[[list[tuple[str | None, str]]], np.ndarray]
+
+
+def packaged() -> list[Path]:
+    return sorted(EVAL_SETS.glob("*.jsonl"))
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,7 @@ class Failing:
     def groups(self) -> list[str]:
         """The figures this reply counts towards: its kind, its leak kind, embedded or not."""
         out = [self.kind]
-        if self.kind == "leak":
+        if self.kind == "leak" and self.detail:
             out.append(f"leak:{self.detail}")
         if self.embedded:
             out.append(f"{self.kind} (embedded)")
@@ -52,40 +65,116 @@ class Exchange:
     prompt: str
     good: str
     bad: list[Failing]
+    industry: str = GENERAL
+
+
+@dataclass(frozen=True)
+class Single:
+    prompt: str
+    text: str
+    allow: bool
+    kind: str
+    industry: str = GENERAL
+
+
+def _kind(kind: str, where: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return kind
 
 
 def load(path: Path = PACKAGED) -> list[Exchange]:
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                bad = [Failing(b["kind"], b.get("detail", ""), bool(b.get("embedded")), b["text"]) for b in row["bad"]]
-                rows.append(Exchange(row["prompt"], row["good"], bad))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ValueError(f"{path}:{n}: not a gate-check row ({exc})") from None
-            if any(b.kind not in KINDS for b in rows[-1].bad):
-                raise ValueError(f"{path}:{n}: kind must be one of {', '.join(KINDS)}")
+    return [r for r in load_rows([path]) if isinstance(r, Exchange)]
+
+
+def load_rows(paths: Iterable[Path]) -> list[Exchange | Single]:
+    rows: list[Exchange | Single] = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                where = f"{path}:{n}"
+                try:
+                    row = json.loads(line)
+                    industry = row.get("industry") or GENERAL
+                    if "bad" in row:
+                        bad = [
+                            Failing(_kind(b["kind"], where), b.get("detail") or "", bool(b.get("embedded")), b["text"])
+                            for b in row["bad"]
+                        ]
+                        rows.append(Exchange(row["prompt"], row["good"], bad, industry))
+                    else:
+                        if row["label"] not in ("allow", "block"):
+                            raise ValueError(f"label must be allow or block, not {row['label']!r}")
+                        allow = row["label"] == "allow"
+                        kind = "good" if allow else _kind(row["kind"], where)
+                        rows.append(Single(row["prompt"], row["text"], allow, kind, industry))
+                except (KeyError, TypeError, json.JSONDecodeError) as exc:
+                    raise ValueError(f"{where}: not a gate-check row ({exc})") from None
     return rows
 
 
-def run(score: Scorer, threshold: float, path: Path = PACKAGED, name: str | None = None) -> GateCheck:
-    rows = load(path)
-    good = score([(r.prompt, r.good) for r in rows])
-    failing = [(i, b) for i, r in enumerate(rows) for b in r.bad]
-    bad = score([(rows[i].prompt, b.text) for i, b in failing])
+def texts(paths: Iterable[Path] | None = None) -> set[str]:
+    """Every prompt and reply of the sets: what training data must never contain."""
+    out: set[str] = set()
+    for r in load_rows(packaged() if paths is None else paths):
+        if isinstance(r, Exchange):
+            out |= {r.prompt, r.good, *(b.text for b in r.bad)}
+        else:
+            out |= {r.prompt, r.text}
+    return out
+
+
+def _share(flags: list[bool]) -> float:
+    return float(np.mean(flags)) if flags else float("nan")
+
+
+def run(score: Scorer, threshold: float, paths: Path | list[Path] = PACKAGED, name: str | None = None) -> GateCheck:
+    paths = [paths] if isinstance(paths, Path) else paths
+    rows = load_rows(paths)
+    exchanges = [r for r in rows if isinstance(r, Exchange)]
+    singles = [r for r in rows if isinstance(r, Single)]
+    failing = [(r, b) for r in exchanges for b in r.bad]
+    scores = score(
+        [(r.prompt, r.good) for r in exchanges] + [(r.prompt, b.text) for r, b in failing]
+        + [(s.prompt, s.text) for s in singles]
+    )  # fmt: skip
+    good = dict(zip(map(id, exchanges), scores[: len(exchanges)], strict=True))
+    bad = scores[len(exchanges) : len(exchanges) + len(failing)]
+    single = scores[len(exchanges) + len(failing) :]
+
     blocked: dict[str, list[bool]] = defaultdict(list)
-    for (_, b), s in zip(failing, bad, strict=True):
+    per_industry: dict[str, dict[str, list[bool]]] = defaultdict(lambda: defaultdict(list))
+    wins = []
+    for (r, b), s in zip(failing, bad, strict=True):
         for g in b.groups:
             blocked[g].append(bool(s < threshold))
-    wins = [good[i] > s for (i, _), s in zip(failing, bad, strict=True)]
+        won = bool(good[id(r)] > s)
+        wins.append(won)
+        per_industry[r.industry]["accuracy"].append(won)
+        per_industry[r.industry]["blocked"].append(bool(s < threshold))
+    for r in exchanges:
+        per_industry[r.industry]["good_allowed"].append(bool(good[id(r)] >= threshold))
+    judged: dict[str, list[bool]] = defaultdict(list)
+    for s, v in zip(singles, single, strict=True):
+        if s.allow:
+            judged["allow"].append(bool(v >= threshold))
+        else:
+            judged["block"].append(bool(v < threshold))
+            judged[f"block:{s.kind}"].append(bool(v < threshold))
+    good_scores = np.array([good[id(r)] for r in exchanges])
     return GateCheck(
-        name=name or path.stem,
+        name=name or (", ".join(p.stem for p in paths) if len(paths) <= 2 else f"{len(paths)} hand-written sets"),
         pairs=len(failing),
-        accuracy=float(np.mean(wins)),
-        good_allowed=float(np.mean(good >= threshold)),
-        blocked={k: float(np.mean(v)) for k, v in sorted(blocked.items())},
-        counts={"good": len(rows), **{k: len(v) for k, v in sorted(blocked.items())}},
+        accuracy=_share(wins),
+        good_allowed=_share(list(good_scores >= threshold)),
+        blocked={k: _share(v) for k, v in sorted(blocked.items())},
+        counts={
+            "good": len(exchanges),
+            **{k: len(v) for k, v in sorted(blocked.items())},
+            **{f"singles {k}": len(v) for k, v in sorted(judged.items())},
+        },
+        industries={ind: {k: _share(v) for k, v in sorted(figs.items())} for ind, figs in sorted(per_industry.items())},
+        singles={k: _share(v) for k, v in sorted(judged.items())},
     )

@@ -95,8 +95,8 @@ def calibrated(src: Path, spec: InputSpec, pairs_file: str) -> tuple[EvalMetrics
     from modeling.scoring import score_all
 
     from .data import load_pairs
+    from .evaluation import encode_pairs
     from .metrics import calibrate_threshold, pair_metrics
-    from .train import encode_pairs
 
     model, tokenizer, _, _ = load_files(src, spec)
     pairs = load_pairs([pairs_file])

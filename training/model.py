@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from torch import nn
 
+from model_store import BaseSource
+
+from . import bases
 from .config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -117,12 +121,28 @@ def add_lora(model: nn.Module, cfg: TrainConfig) -> Any:
     return peft_model
 
 
-def build(cfg: TrainConfig, texts: Iterable[str]) -> tuple[nn.Module, Any]:
+@dataclass
+class Base:
+    model: nn.Module
+    tokenizer: Any
+    source: BaseSource | None = None  # set when a package shipped the pretrained files
+
+
+def build(cfg: TrainConfig, texts: Iterable[str]) -> Base:
+    """``scratch``, a packaged base by name (``minilm``: verified against its pinned hashes),
+    or a hub id / local directory."""
     if cfg.base_model == "scratch":
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
-        model = build_scratch(cfg, tokenizer)
+        base = Base(build_scratch(cfg, tokenizer), tokenizer)
+    elif bases.is_packaged(cfg.base_model):
+        found = bases.resolve(cfg.base_model)
+        base = Base(*load_pretrained(str(found.path), cfg.max_length), source=found.source)
     else:
-        model, tokenizer = load_pretrained(cfg.base_model, cfg.max_length)
-    n = sum(p.numel() for p in model.parameters())
-    log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(tokenizer))
-    return model, tokenizer
+        base = Base(*load_pretrained(cfg.base_model, cfg.max_length))
+    n = sum(p.numel() for p in base.model.parameters())
+    log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(base.tokenizer))
+    if cfg.freeze_embeddings:
+        embeddings = base.model.get_input_embeddings()
+        embeddings.weight.requires_grad_(False)
+        log.info("token embeddings frozen (%.1fM parameters)", embeddings.weight.numel() / 1e6)
+    return base

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from model_store import Agreement
 
 from .agreement import format_agreement
-
-if TYPE_CHECKING:
-    from .train import Evaluation
+from .evaluation import Evaluation
 
 
 def _row(k: str, v: Any) -> str:
@@ -42,6 +40,18 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
             "|---|---|---|",
             *(f"| {k} | {v:.1%} | {g.counts[k]} |" for k, v in g.blocked.items()),
         ]
+        if g.industries:
+            lines += ["", "| industry | pairwise accuracy | good allowed | failing blocked |", "|---|---|---|---|"]
+            lines += [
+                f"| {k} | {f.get('accuracy', 0):.1%} | {f.get('good_allowed', 0):.1%} | {f.get('blocked', 0):.1%} |"
+                for k, f in g.industries.items()
+            ]
+        if g.singles:
+            lines += ["", "| single replies | share | replies |", "|---|---|---|"]
+            lines += [
+                f"| {'allowed of allow' if k == 'allow' else 'blocked of ' + k} | {v:.1%} | {g.counts.get('singles ' + k, '')} |"
+                for k, v in g.singles.items()
+            ]
     if ev.pinned:
         lines += [
             "",

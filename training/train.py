@@ -22,19 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from accelerate.utils import DistributedType
-from tqdm.auto import tqdm
 
 from model_store import (
     Agreement,
+    BaseSource,
     EvalMetrics,
-    GateCheck,
     InputSpec,
-    PinnedEval,
+    ModelStore,
     QualityGate,
     ScoreStats,
     Threshold,
@@ -45,15 +43,16 @@ from model_store import (
 )
 from modeling import PackedRewardModel, encode
 from modeling.render import input_spec_for
-from modeling.scoring import score_all
 
-from . import default_data, gate_check
+from . import default_data, handwritten
 from .agreement import agreement, rankings_rows
+from .batching import PairIndex, prompt_batches
 from .config import TrainConfig
 from .data import Pair, fingerprint, load_pairs, split
+from .evaluation import Evaluation, Judge, evaluate, quality_gate
 from .figures import write_figures
-from .metrics import calibrate_threshold, extremes, pair_metrics
 from .model import add_lora, build
+from .progress import Progress
 from .report import report
 
 log = logging.getLogger("training")
@@ -142,11 +141,16 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         # The generator keeps whole phrasing families and topics out of training and writes them
         # into their own validation file: that accuracy measures judgement, not memory.
         files = default_data.write_splits(Path(tmp), cfg.default_prompts, cfg.seed, cfg.val_fraction)
-        log.info("no data given: using the embedded customer-support set (%d questions)", cfg.default_prompts)
+        log.info(
+            "no data given: the embedded customer-support set (%d generated questions, %d hand-written files)",
+            cfg.default_prompts,
+            len(handwritten.files()),
+        )
         seen = load_pairs([str(files.validation_seen)])
         heldout = load_pairs([str(files.validation_heldout)])
+        written = handwritten.pairs(weight=cfg.handwritten_weight) if cfg.handwritten_weight > 0 else []
         data = TrainingData(
-            train=load_pairs([str(files.train)]),
+            train=load_pairs([str(files.train)]) + written,
             validation=seen + heldout,
             fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
             subsets={"validation, seen phrasings": seen, "validation, held-out phrasings and topics": heldout},
@@ -169,12 +173,6 @@ def _checked(cfg: TrainConfig, data: TrainingData) -> TrainingData:
     return data
 
 
-def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
-    chosen = encode(spec, tokenizer, [(p.prompt, p.chosen) for p in pairs])
-    rejected = encode(spec, tokenizer, [(p.prompt, p.rejected) for p in pairs])
-    return chosen, rejected
-
-
 # -- model -----------------------------------------------------------------------------------
 @dataclass
 class RewardModel:
@@ -183,34 +181,22 @@ class RewardModel:
     spec: InputSpec
     packed: PackedRewardModel  # the same weights, padding-free forward
     lora: Any = None  # the peft wrapper while LoRA adapters train; merged into ``hf`` after fit
+    source: BaseSource | None = None  # the packaged base it started from
 
 
 def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> RewardModel:
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
-    hf, tokenizer = build(cfg, texts)
+    base = build(cfg, texts)
+    hf, tokenizer = base.model, base.tokenizer
     lora = add_lora(hf, cfg) if cfg.lora_rank > 0 else None
     spec = input_spec_for(tokenizer, cfg.max_length, cfg.template, cfg.template_no_prompt)
     if spec.chat_template:
         log.info("rendering items through the base model's chat template (the text templates are not used)")
-    return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device), lora)
+    return RewardModel(hf, tokenizer, spec, PackedRewardModel(hf).to(procs.device), lora, base.source)
 
 
 # -- fit -------------------------------------------------------------------------------------
-def length_grouped_batches(lengths: list[int], batch_size: int, rng: random.Random, group: bool) -> list[list[int]]:
-    """Shuffled batches of indices; with ``group``, each batch holds pairs of similar length
-    (sorted within shuffled windows of 50 batches, as HF's group_by_length), so a padded
-    fallback model wastes little on padding."""
-    idx = list(range(len(lengths)))
-    rng.shuffle(idx)
-    if group:
-        window = batch_size * 50
-        idx = [i for w in range(0, len(idx), window) for i in sorted(idx[w : w + window], key=lambda i: -lengths[i])]
-    batches = [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
 def bt_loss(
     r_chosen: torch.Tensor, r_rejected: torch.Tensor, margin: torch.Tensor, weight: torch.Tensor
 ) -> torch.Tensor:
@@ -281,9 +267,9 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     use_bf16 = cfg.dtype == "bfloat16" or (
         cfg.dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
     )
-    packed = model.packed.train()
-    train_c, train_r = encode_pairs(model.spec, model.tokenizer, data.train)
-    lengths = [len(c) + len(r) for c, r in zip(train_c, train_r, strict=True)]
+    index = PairIndex.of(data.train)
+    seqs = encode(model.spec, model.tokenizer, index.items)
+    lengths = [len(s) for s in seqs]
     steps_per_epoch = max(1, len(data.train) // (cfg.batch_size * world * cfg.grad_accum))
     total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     acc = accelerator(cfg, procs, use_bf16)
@@ -293,73 +279,48 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     if sharded:
         # FSDP and DeepSpeed hook the modules' own forwards: train through the Hugging Face
         # forward (padded), which they know, rather than the packed path that reaches into layers.
-        packed.path = "padded"
+        model.packed.path = "padded"
+    packed = model.packed.train()
     optim = make_optimizer(packed, cfg, fused=device.type == "cuda" and not sharded)
     # DDP on several processes (torchrun, accelerate launch), FSDP or DeepSpeed as the launcher's
     # config says; on one process, the model and optimizer as they are.
     net, optim = acc.prepare(packed, optim)
+    margins = torch.tensor([p.margin for p in data.train])
+    weights = torch.tensor([p.weight for p in data.train])
 
-    # A progress bar on a terminal; plain log lines otherwise (CI, files, containers).
-    bar = tqdm(total=total_steps, unit="step", disable=not (procs.main and sys.stderr.isatty()), dynamic_ncols=True)
-    step, seen, tokens, t0 = 0, 0, 0, time.perf_counter()
-    run_loss, run_acc, run_n = 0.0, 0.0, 0
+    step, seen, scored, tokens, t0 = 0, 0, 0, 0, time.perf_counter()
     epoch, progress = 0, 0.0
     done = False
-    while not done:
-        batches = length_grouped_batches(lengths, cfg.batch_size, random.Random(cfg.seed + epoch), cfg.group_by_length)
-        per_rank = len(batches) // world
-        batches = batches[rank * per_rank : (rank + 1) * per_rank]
-        for bi in range(0, len(batches) - cfg.grad_accum + 1, cfg.grad_accum):
-            for group in optim.param_groups:
-                group["lr"] = cfg.lr * lr_factor(progress, cfg.warmup_ratio)
-            for micro in batches[bi : bi + cfg.grad_accum]:
-                seqs = [train_c[i] for i in micro] + [train_r[i] for i in micro]
-                margin = torch.tensor([data.train[i].margin for i in micro], device=device)
-                weight = torch.tensor([data.train[i].weight for i in micro], device=device)
-                with acc.autocast():
-                    scores = net(seqs).float()
-                rc, rr = scores[: len(micro)], scores[len(micro) :]
-                loss = bt_loss(rc, rr, margin, weight)
-                acc.backward(loss / cfg.grad_accum)
-                run_loss += loss.item()
-                run_acc += (rc > rr).float().mean().item()
-                run_n += 1
-                seen += len(micro)
-                tokens += sum(len(s) for s in seqs)
-            acc.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
-            optim.step()
-            optim.zero_grad(set_to_none=True)
-            step += 1
-            elapsed = procs.agree_max(time.perf_counter() - t0)
-            progress = max(step / total_steps, elapsed / cfg.time_limit_s if cfg.time_limit_s else 0.0)
-            bar.update(1)
-            if not bar.disable and step % 5 == 0:
-                bar.set_postfix(
-                    loss=f"{run_loss / max(run_n, 1):.3f}",
-                    acc=f"{run_acc / max(run_n, 1):.3f}",
-                    pairs_s=f"{seen * world / elapsed:.0f}",
-                )
-                run_loss, run_acc, run_n = 0.0, 0.0, 0
-            if cfg.time_limit_s and not bar.disable:
-                bar.total = max(step, min(total_steps, int(step / max(progress, 1e-9))))  # the ETA follows the clock
-            if bar.disable and procs.main and (step % cfg.log_every == 0 or step == total_steps):
-                log.info(
-                    "step %d/%d  loss %.4f  acc %.3f  lr %.2e  %.1f pairs/s  %.0f tok/s  %.0fs",
-                    step,
-                    total_steps,
-                    run_loss / run_n,
-                    run_acc / run_n,
-                    optim.param_groups[0]["lr"],
-                    seen * world / elapsed,
-                    tokens * world / elapsed,
-                    elapsed,
-                )
-                run_loss, run_acc, run_n = 0.0, 0.0, 0
-            if progress >= 1.0:
-                done = True
-                break
-        epoch += 1
-    bar.close()
+    with Progress(total_steps, procs.main, cfg.log_every, timed=bool(cfg.time_limit_s)) as shown:
+        while not done:
+            rng = random.Random(cfg.seed + epoch)
+            batches = prompt_batches(data.train, index, lengths, cfg.batch_size, rng, cfg.group_by_length)
+            per_rank = len(batches) // world
+            batches = batches[rank * per_rank : (rank + 1) * per_rank]
+            for bi in range(0, len(batches) - cfg.grad_accum + 1, cfg.grad_accum):
+                for group in optim.param_groups:
+                    group["lr"] = cfg.lr * lr_factor(progress, cfg.warmup_ratio)
+                for b in batches[bi : bi + cfg.grad_accum]:
+                    with acc.autocast():
+                        scores = net([seqs[i] for i in b.items]).float()
+                    rc, rr = scores[b.chosen], scores[b.rejected]
+                    loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
+                    acc.backward(loss / cfg.grad_accum)
+                    shown.batch(loss.item(), (rc > rr).float().mean().item())
+                    seen += len(b.pairs)
+                    scored += len(b.items)
+                    tokens += sum(lengths[i] for i in b.items)
+                acc.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+                optim.step()
+                optim.zero_grad(set_to_none=True)
+                step += 1
+                elapsed = procs.agree_max(time.perf_counter() - t0)
+                progress = max(step / total_steps, elapsed / cfg.time_limit_s if cfg.time_limit_s else 0.0)
+                shown.step(step, progress, optim.param_groups[0]["lr"], seen * world, tokens * world, elapsed)
+                if progress >= 1.0:
+                    done = True
+                    break
+            epoch += 1
     train_s = time.perf_counter() - t0
     if sharded:
         gather_full_model(acc, net, model, procs)
@@ -381,6 +342,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
         "steps": step,
         "epochs": epoch,
         "pairs_seen": seen * world,
+        "items_scored": scored * world,
         "tokens_seen": tokens * world,
         "seconds": train_s,
         "pairs_per_s": seen * world / train_s,
@@ -388,95 +350,20 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     }
 
 
-# -- evaluate --------------------------------------------------------------------------------
-@dataclass
-class Evaluation:
-    metrics: EvalMetrics
-    threshold: Threshold
-    subsets: dict[str, EvalMetrics]
-    gate_check: GateCheck | None
-    pinned: PinnedEval | None
-    chosen: np.ndarray  # validation scores, for the figures
-    rejected: np.ndarray
-
-
-def _score_items(cfg: TrainConfig, model: RewardModel, items: list[tuple[str | None, str]]) -> np.ndarray:
-    return score_all(model.packed, encode(model.spec, model.tokenizer, items), cfg.eval_batch_tokens)
-
-
-def _pair_scores(cfg: TrainConfig, model: RewardModel, pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
-    sc = _score_items(cfg, model, [(p.prompt, p.chosen) for p in pairs])
-    return sc, _score_items(cfg, model, [(p.prompt, p.rejected) for p in pairs])
-
-
-def evaluate(cfg: TrainConfig, model: RewardModel, data: TrainingData) -> Evaluation:
-    """Held-out metrics, the calibrated threshold, metrics per part of validation and, for the
-    default data, the hand-written gate check. Run on the bf16-rounded weights that are saved."""
-    pairs = data.validation
-    sc, sr = _pair_scores(cfg, model, pairs)
-    by_text = {(p.prompt or "", p.chosen): c for p, c in zip(pairs, sc, strict=True)}
-    by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(pairs, sr, strict=True)}
-    good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in pairs])
-    threshold = Threshold(
-        **calibrate_threshold(
-            sc,
-            sr,
-            cfg.threshold_method,
-            cfg.target_block_rate,
-            cfg.max_good_block_rate,
-            good=np.array([by_text[k] for k in sorted(good)]),
-            bad=np.array([by_text[k] for k in sorted(bad)]),
-        )
-    )
-    subsets = {
-        name: EvalMetrics(**pair_metrics(*_pair_scores(cfg, model, part))) for name, part in data.subsets.items()
-    }
-    check = None
-    path = cfg.gate_check
-    if path == "auto":
-        path = str(gate_check.PACKAGED) if not cfg.data else ""
-    if path:
-        check = gate_check.run(lambda items: _score_items(cfg, model, items), threshold.value, Path(path))
-    pinned = None
-    found = open_store(cfg.store or None).pinned_eval(cfg.name)
-    if found is not None:
-        pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
-        pinned = PinnedEval(
-            sha256=found[1], metrics=EvalMetrics(**pair_metrics(*_pair_scores(cfg, model, pinned_pairs)))
-        )
-    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, subsets, check, pinned, sc, sr)
-
-
 # -- publish ---------------------------------------------------------------------------------
-def quality_gate(cfg: TrainConfig, ev: Evaluation) -> tuple[bool, str]:
-    """Whether the version may become current: held-out accuracy at least ``min_accuracy`` and,
-    when the model name has a pinned evaluation set, the store's promotion rule."""
-    if ev.metrics.accuracy < cfg.min_accuracy:
-        return False, f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}"
-    store = open_store(cfg.store or None)
-    refusal = store.promotion_refusal(cfg.name, _info_stub(ev), cfg.promote_tolerance)
-    return (refusal is None, refusal or "")
-
-
-def _info_stub(ev: Evaluation) -> VersionInfo:
-    """Just enough of a ``VersionInfo`` for the promotion rule, before the version exists."""
-    return VersionInfo(
-        created_at="",
-        base_model="",
-        architecture="",
-        dtype="",
-        input=InputSpec(),
-        threshold=ev.threshold,
-        pinned_eval=ev.pinned,
-    )
-
-
 def publish(
-    cfg: TrainConfig, model: RewardModel, data: TrainingData, ev: Evaluation, stats: dict[str, Any], passed: bool
+    cfg: TrainConfig,
+    store: ModelStore,
+    model: RewardModel,
+    data: TrainingData,
+    ev: Evaluation,
+    stats: dict[str, Any],
+    passed: bool,
 ) -> Version:
     info = VersionInfo(
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         base_model=cfg.base_model,
+        base=model.source,
         architecture=model.hf.config.model_type,
         dtype="bfloat16",
         input=model.spec,
@@ -505,7 +392,6 @@ def publish(
         write_figures(ev.chosen, ev.rejected, ev.threshold.value, d, f"{cfg.name} validation")
         (d / "report.md").write_text(report(cfg.name, vid, ev, stats, data.agreement), encoding="utf-8")
 
-    store = open_store(cfg.store or None)
     return store.publish(
         cfg.name, write, info, make_current=passed and cfg.promote, version_id=vid, tolerance=cfg.promote_tolerance
     )
@@ -523,15 +409,17 @@ class TrainResult:
 
 
 def train(cfg: TrainConfig) -> TrainResult:
+    store = open_store(cfg.store or None)
     with processes(cfg) as procs, training_data(cfg) as data:
         model = build_model(cfg, data, procs)
         stats = fit(cfg, model, data, procs)
         result = TrainResult(train=stats)
         passed, why = True, ""
         if procs.main:
-            ev = evaluate(cfg, model, data)
-            passed, why = quality_gate(cfg, ev)
-            version = publish(cfg, model, data, ev, stats, passed)
+            judge = Judge(model.packed, model.spec, model.tokenizer, cfg.eval_batch_tokens)
+            ev = evaluate(cfg, judge, data.validation, data.subsets, store)
+            passed, why = quality_gate(cfg, ev, store)
+            version = publish(cfg, store, model, data, ev, stats, passed)
             text = report(cfg.name, version.id, ev, stats, data.agreement)
             log.info("\n%s", text)
             result = TrainResult(

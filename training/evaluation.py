@@ -1,0 +1,117 @@
+"""What a trained model is judged by before it is published: held-out pairwise figures, the
+calibrated threshold, the figures per part of validation, the hand-written gate check, the
+pinned evaluation set and the quality gate. Scores come from the weights that are saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model_store import EvalMetrics, GateCheck, InputSpec, PinnedEval, Threshold, VersionInfo
+from model_store import ModelStore as Store
+from modeling import PackedRewardModel, encode
+from modeling.scoring import score_all
+
+from . import gate_check
+from .config import TrainConfig
+from .data import Pair, load_pairs
+from .metrics import calibrate_threshold, extremes, pair_metrics
+
+
+@dataclass
+class Evaluation:
+    metrics: EvalMetrics
+    threshold: Threshold
+    subsets: dict[str, EvalMetrics]
+    gate_check: GateCheck | None
+    pinned: PinnedEval | None
+    chosen: np.ndarray  # validation scores, for the figures
+    rejected: np.ndarray
+
+
+def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
+    chosen = encode(spec, tokenizer, [(p.prompt, p.chosen) for p in pairs])
+    rejected = encode(spec, tokenizer, [(p.prompt, p.rejected) for p in pairs])
+    return chosen, rejected
+
+
+@dataclass
+class Judge:
+    """Scores items with a model as it will be saved, in token-budgeted batches."""
+
+    model: PackedRewardModel
+    spec: InputSpec
+    tokenizer: Any
+    batch_tokens: int
+
+    def items(self, items: list[tuple[str | None, str]]) -> np.ndarray:
+        return score_all(self.model, encode(self.spec, self.tokenizer, items), self.batch_tokens)
+
+    def pairs(self, pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
+        # chosen and rejected in one call: the batches fill up and each distinct item is scored once
+        items = list(dict.fromkeys([(p.prompt, p.chosen) for p in pairs] + [(p.prompt, p.rejected) for p in pairs]))
+        scores = dict(zip(items, self.items(items), strict=True))
+        return (
+            np.array([scores[(p.prompt, p.chosen)] for p in pairs]),
+            np.array([scores[(p.prompt, p.rejected)] for p in pairs]),
+        )
+
+
+def evaluate(
+    cfg: TrainConfig, judge: Judge, validation: list[Pair], subsets: dict[str, list[Pair]], store: Store
+) -> Evaluation:
+    """Held-out metrics, the calibrated threshold, metrics per part of validation and, for the
+    default data, the hand-written gate check."""
+    sc, sr = judge.pairs(validation)
+    by_text = {(p.prompt or "", p.chosen): c for p, c in zip(validation, sc, strict=True)}
+    by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(validation, sr, strict=True)}
+    good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in validation])
+    threshold = Threshold(
+        **calibrate_threshold(
+            sc,
+            sr,
+            cfg.threshold_method,
+            cfg.target_block_rate,
+            cfg.max_good_block_rate,
+            good=np.array([by_text[k] for k in sorted(good)]),
+            bad=np.array([by_text[k] for k in sorted(bad)]),
+        )
+    )
+    parts = {name: EvalMetrics(**pair_metrics(*judge.pairs(part))) for name, part in subsets.items()}
+    check = None
+    paths = gate_check.packaged() if cfg.gate_check == "auto" and not cfg.data else []
+    if cfg.gate_check not in ("auto", ""):
+        paths = [Path(cfg.gate_check)]
+    if paths:
+        check = gate_check.run(judge.items, threshold.value, paths)
+    pinned = None
+    found = store.pinned_eval(cfg.name)
+    if found is not None:
+        pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
+        pinned = PinnedEval(sha256=found[1], metrics=EvalMetrics(**pair_metrics(*judge.pairs(pinned_pairs))))
+    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, parts, check, pinned, sc, sr)
+
+
+def quality_gate(cfg: TrainConfig, ev: Evaluation, store: Store) -> tuple[bool, str]:
+    """Whether the version may become current: held-out accuracy at least ``min_accuracy`` and,
+    when the model name has a pinned evaluation set, the store's promotion rule."""
+    if ev.metrics.accuracy < cfg.min_accuracy:
+        return False, f"held-out accuracy {ev.metrics.accuracy:.3f} < min_accuracy {cfg.min_accuracy}"
+    refusal = store.promotion_refusal(cfg.name, _info_stub(ev), cfg.promote_tolerance)
+    return (refusal is None, refusal or "")
+
+
+def _info_stub(ev: Evaluation) -> VersionInfo:
+    """Just enough of a ``VersionInfo`` for the promotion rule, before the version exists."""
+    return VersionInfo(
+        created_at="",
+        base_model="",
+        architecture="",
+        dtype="",
+        input=InputSpec(),
+        threshold=ev.threshold,
+        pinned_eval=ev.pinned,
+    )
