@@ -246,7 +246,13 @@ def _context(rng: random.Random, industry: str = "online_retail") -> dict[str, s
     agent = rng.choice(NAMES) if rng.random() < 0.5 else _coined(rng)
     d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(1950, 2004)
     dob = rng.choice(
-        [f"{d:02d}/{m:02d}/{y}", f"{y}-{m:02d}-{d:02d}", f"{d} {_MONTHS[m - 1]} {y}", f"{_MONTHS[m - 1]} {d}, {y}", f"{d}.{m}.{y}"]
+        [
+            f"{d:02d}/{m:02d}/{y}",
+            f"{y}-{m:02d}-{d:02d}",
+            f"{d} {_MONTHS[m - 1]} {y}",
+            f"{_MONTHS[m - 1]} {d}, {y}",
+            f"{d}.{m}.{y}",
+        ]
     )
     first = rng.choice(["4", "5", "37", "6011"])
     card_digits = first + _digits(rng, 16 - len(first))
@@ -254,10 +260,20 @@ def _context(rng: random.Random, industry: str = "online_retail") -> dict[str, s
     account = _digits(rng, 8)
     letters = "".join(rng.choice(string.ascii_uppercase) for _ in range(2))
     order = rng.choice(
-        [f"#{rng.randint(10000, 99999)}", f"{letters}-{rng.randint(1000, 99999)}", f"{rng.randint(100, 999)}-{rng.randint(1000, 9999)}", f"{letters}{rng.randint(10000, 99999)}"]
+        [
+            f"#{rng.randint(10000, 99999)}",
+            f"{letters}-{rng.randint(1000, 99999)}",
+            f"{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+            f"{letters}{rng.randint(10000, 99999)}",
+        ]
     )
     phone = rng.choice(
-        [f"+44 7700 900{rng.randint(100, 999)}", f"({rng.randint(200, 999)}) 555-0{rng.randint(100, 199)}", f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}", f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"]
+        [
+            f"+44 7700 900{rng.randint(100, 999)}",
+            f"({rng.randint(200, 999)}) 555-0{rng.randint(100, 199)}",
+            f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+            f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}",
+        ]
     )
     brand = rng.choice(INDUSTRIES[industry].brand).format(c=_coined(rng, rng.choice([2, 3])))
     return {
@@ -396,7 +412,10 @@ def _good_parts(topic: str, ctx: dict[str, str], rng: random.Random) -> tuple[li
         parts.append(rng.choice(bye))
     elif style < 0.9 and t.bad_news:  # bad news with the reason and an alternative
         opener = rng.choice(OPENERS).format(**ctx)
-        parts = [_opening(opener, rng) if rng.random() < 0.5 else opener, f"{_cap(rng.choice(t.bad_news).format(**ctx))}."]
+        parts = [
+            _opening(opener, rng) if rng.random() < 0.5 else opener,
+            f"{_cap(rng.choice(t.bad_news).format(**ctx))}.",
+        ]
         if rng.random() < 0.6:
             parts.append(rng.choice(CLOSINGS).format(**ctx))
     elif style < 0.95 and not ctx["injection"] and not topic.endswith(".third_party"):  # a clarifying question
@@ -492,12 +511,14 @@ def reply(kind: str, topic: str, ctx: dict[str, str], rng: random.Random, held_o
             return _insert(parts, insult, rng, sep)
         return f"{insult} {curt}" if rng.random() < 0.7 else insult
     if kind in ("leak", "leak_in_good"):
-        family = "other_customer" if topic.endswith(".third_party") and rng.random() < 0.5 else rng.choice(sorted(LEAKS))
+        family = (
+            "other_customer" if topic.endswith(".third_party") and rng.random() < 0.5 else rng.choice(sorted(LEAKS))
+        )
         leak = _pick(rng, LEAKS[family], held_out).format(**ctx)
         leak = _cap(leak) if rng.random() < 0.5 else leak
         if kind == "leak_in_good":
             parts, sep = _good_parts(topic, ctx, rng)
-            return _insert(parts, leak, rng, sep)
+            return _insert(parts, leak if leak.endswith((".", "!", "?")) else f"{leak}.", rng, sep)
         if rng.random() < 0.3:
             return f"{opener} {curt} {leak}"
         return f"{opener} {leak}" + (f" {rng.choice(CLOSINGS).format(**ctx)}" if rng.random() < 0.5 else "")
@@ -609,7 +630,13 @@ def generate(n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> li
         rng.shuffle(kinds)
         responses = [reply(k, topic, ctx, rng, held_out) for k in kinds]
         rows.append(
-            {"prompt": prompt, "responses": responses, "rankings": _rank(kinds, rng), "kinds": kinds, "industry": industry}
+            {
+                "prompt": prompt,
+                "responses": responses,
+                "rankings": _rank(kinds, rng),
+                "kinds": kinds,
+                "industry": industry,
+            }
         )
     return rows
 
