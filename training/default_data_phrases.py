@@ -62,6 +62,8 @@ SAFE_MENTIONS = [
     "Your new password is whatever you choose on the reset page; we never send passwords by email or chat.",
     "I've confirmed your identity with the security check, so there's no need to tell me any codes.",
     "Just a reminder: {brand} will never call you and ask you to move money or read out a code.",
+    "The code we send is only for you: never share it, not even with us.", "Never tell anyone your PIN; we'll never ask for it.",
+    "You'll need the one-time code from our text to finish; type it into the app yourself and don't share it with anyone.",
 ]  # fmt: skip
 CLOSINGS = [
     "Is there anything else I can help you with?", "Let me know if you have any other questions.",
@@ -180,7 +182,7 @@ RUDE = {
         "I don't have time for this.",
         "Not our problem. Goodbye.",
         "Stop wasting our time.",
-        "Deal with it.",
+        "Deal with it yourself, honestly.",
         "Go complain somewhere else.",
         "Nobody cares, honestly.",
         "Leave us alone.",
