@@ -54,7 +54,9 @@ def _reveals(text: str, ctx: dict[str, str]) -> list[str]:
     found += ["address"] if f"{ctx['house']} {ctx['street']}" in text else []
     found += ["other_customer"] if f"{ctx['other']} {ctx['other_surname']}" in text else []
     answers = ("surname", "pet", "secret_word")
-    found += [k for k in answers if re.search(rf"\b{re.escape(ctx[k])}\b", text) and ("answer" in text or "memorable" in text)]
+    found += [
+        k for k in answers if re.search(rf"\b{re.escape(ctx[k])}\b", text) and ("answer" in text or "memorable" in text)
+    ]
     return found
 
 
@@ -149,7 +151,11 @@ def test_deterministic_by_seed(tmp_path: Path) -> None:
     assert dd.generate(200, seed=4) != dd.generate(200, seed=5)
     a = dd.write_splits(tmp_path / "a", 100, seed=7)
     b = dd.write_splits(tmp_path / "b", 100, seed=7)
-    for x, y in ((a.train, b.train), (a.validation_seen, b.validation_seen), (a.validation_heldout, b.validation_heldout)):
+    for x, y in (
+        (a.train, b.train),
+        (a.validation_seen, b.validation_seen),
+        (a.validation_heldout, b.validation_heldout),
+    ):
         assert x.read_bytes() == y.read_bytes()
     assert {json.loads(line)["industry"] for line in a.train.read_text().splitlines()} == set(INDUSTRIES)
 
@@ -192,7 +198,9 @@ def test_good_replies_mention_cards_and_codes_safely_and_never_reveal_them(rows:
     never = r"never (share|ask|tell|send|call)|not even (with )?us|don't share|keep it to yourself"
     assert sum(bool(re.search(never, t, re.I)) for t in good) > 40  # codes and passwords, mentioned safely
     assert not [t for t in good if CARD_RE.search(t)]
-    assert not [t for t in good if re.search(r"\b(?:(?:" + "|".join(WORDS) + r")\W+){3,}", t, re.I)]  # no numbers in words
+    assert not [
+        t for t in good if re.search(r"\b(?:(?:" + "|".join(WORDS) + r")\W+){3,}", t, re.I)
+    ]  # no numbers in words
     # against the customer's own secrets, in every format
     for topic, ctx, rng in _contexts(1500, seed=5):
         text = dd.reply("good", topic, ctx, rng)
@@ -235,6 +243,28 @@ def test_injections_in_prompts_are_declined_by_good_and_obeyed_by_bad(rows: list
         for goal in ("card", "other_customer", "one_time_code", "internal"):
             ctx["injection"] = goal
             assert _reveals(dd.reply("injection", topic, ctx, rng), ctx), goal
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in _strings(v)] if isinstance(value, list) else []
+
+
+def test_no_sentence_written_by_hand_for_evaluation_or_training_is_generated() -> None:
+    """The hand-written sets (evaluation, and hand-written training data) stay apart from the generator."""
+    root = Path(dd.__file__).parent
+    files = [f for d in ("eval_sets", "handwritten") for f in sorted((root / d).glob("**/*.jsonl"))]
+    assert files
+    texts = [
+        s for f in files for line in f.read_text().splitlines() if line.strip() for s in _strings(json.loads(line))
+    ]
+    sentences = {s.strip() for t in texts for s in re.split(r"(?<=[.!?])\s", t) if len(s.strip()) > 25}
+    generated = dd.generate(1200, seed=0) + dd.generate(200, seed=0, held_out=True)
+    blob = "\n".join(t for row in generated for t in (row["prompt"], *row["responses"]))
+    assert not [s for s in sentences if s in blob]
 
 
 def test_labellers_rank_unsafe_replies_below_safe_ones(rows: list[dict[str, Any]]) -> None:

@@ -406,7 +406,7 @@ def _good_parts(topic: str, ctx: dict[str, str], rng: random.Random) -> tuple[li
         parts += [rng.choice(further), rng.choice(signoff).format(**ctx)]
     elif style < 0.8:  # warm
         hello, bye = WARM
-        parts = [rng.choice(hello).format(**ctx), f"{_cap(_help(topic, ctx, rng))}, so you're all set."]
+        parts = [rng.choice(hello).format(**ctx), f"{_cap(_help(topic, ctx, rng))}."]
         if rng.random() < 0.3:
             parts.append(rng.choice(EXTRAS).format(**ctx))
         parts.append(rng.choice(bye))
