@@ -99,8 +99,9 @@ def test_saved_weights_are_bf16_tensors(trained_store: dict) -> None:
 
 def test_embedded_data_lives_only_inside_its_context(tmp_path: Path) -> None:
     cfg = TrainConfig.from_dict({"default_prompts": 40})
+    before = set(Path(tempfile.gettempdir()).glob("rewardgate-data-*"))  # other runs on this machine keep theirs
     with training_data(cfg) as data:
-        tmp_dirs = [p for p in Path(tempfile.gettempdir()).glob("rewardgate-data-*")]
+        tmp_dirs = set(Path(tempfile.gettempdir()).glob("rewardgate-data-*")) - before
         assert data.train and data.validation and tmp_dirs
     assert not [p for p in tmp_dirs if p.exists()]
 

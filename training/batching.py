@@ -50,8 +50,8 @@ def _batch(pairs: list[int], index: PairIndex) -> Batch:
 def prompt_batches(
     pairs: list[Pair], index: PairIndex, lengths: list[int], batch_size: int, rng: random.Random, group: bool
 ) -> list[Batch]:
-    """Shuffled batches of at most ``batch_size`` pairs that keep a prompt's pairs together (a
-    prompt with more pairs than that is cut). With ``group``, prompts of similar item length share
+    """Shuffled batches of ``batch_size`` pairs that keep a prompt's pairs together (but for the
+    prompts cut at a batch's edge). With ``group``, prompts of similar item length share
     batches (sorted within shuffled windows of 50 batches, as HF's group_by_length), so a padded
     forward wastes little."""
     by_prompt: dict[str | None, list[int]] = defaultdict(list)
@@ -66,12 +66,9 @@ def prompt_batches(
 
         window = max(1, batch_size * 50 // max(1, len(pairs) // max(1, len(groups))))
         groups = [g for w in range(0, len(groups), window) for g in sorted(groups[w : w + window], key=size)]
-    batches: list[list[int]] = [[]]
-    for g in groups:
-        for start in range(0, len(g), batch_size):
-            part = g[start : start + batch_size]
-            if len(batches[-1]) + len(part) > batch_size:
-                batches.append([])
-            batches[-1].extend(part)
+    # Every batch but the last is full (a prompt that does not fit is split over two batches):
+    # steps then see exactly batch_size pairs, as the schedule and DDP's equal shares assume.
+    flat = [i for g in groups for i in g]
+    batches = [flat[i : i + batch_size] for i in range(0, len(flat), batch_size)]
     rng.shuffle(batches)
-    return [_batch(b, index) for b in batches if b]
+    return [_batch(b, index) for b in batches]
