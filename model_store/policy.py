@@ -91,8 +91,8 @@ def promote(store: Store, name: str, version: str, tolerance: float = 0.01, forc
     reason = promotion_refusal(store, name, found.manifest, tolerance)
     if reason and not force:
         raise PromotionRefused(f"not promoting {version}: {reason} (--force overrides)")
-    entry: dict[str, Any] = {"time": time.time(), "version": found.id, "previous": store.current(name)}
-    entry["forced"] = bool(reason)
+    previous = store.current(name)
+    entry: dict[str, Any] = {"time": time.time(), "version": found.id, "previous": previous, "forced": bool(reason)}
     if reason:
         entry["reason"] = reason
     store.record_promotion(name, found.id, entry)
