@@ -2,8 +2,13 @@
 
 Light on purpose: no torch, no transformers. The model runtime that reads a version lives in
 ``modeling``.
+
+``contract.Store`` is what every backend implements; ``policy`` holds the rules all of them follow;
+``store.ModelStore`` (a directory) and ``object_store.ObjectStore`` (fsspec object storage) are
+the backends; ``opener.open_store`` picks one from a location.
 """
 
+from .contract import Store, Version
 from .errors import (
     ChecksumMismatch,
     InvalidVersionName,
@@ -26,8 +31,10 @@ from .manifest import (
     Threshold,
     VersionInfo,
 )
-from .object_store import ObjectStore, open_store
-from .store import GcResult, ModelStore, Version, check_name, default_root, new_version_id
+from .object_store import ObjectStore
+from .opener import open_store
+from .policy import GcResult, check_name, new_version_id
+from .store import ModelStore, default_root
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -47,6 +54,7 @@ __all__ = [
     "PromotionRefused",
     "QualityGate",
     "ScoreStats",
+    "Store",
     "StoreError",
     "Threshold",
     "Version",

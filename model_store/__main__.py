@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from .errors import StoreError
-from .object_store import open_store
+from .opener import open_store
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,13 +8,14 @@ missing or mistyped field is a ``ManifestError`` naming it, never a ``KeyError``
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ManifestError
+from .errors import ChecksumMismatch, ManifestError
 
 MANIFEST = "manifest.json"
 SCHEMA_VERSION = 1
@@ -211,3 +212,40 @@ def read_manifest(path: Path) -> Manifest:
 
 def dump_manifest(manifest: Manifest) -> str:
     return json.dumps(manifest.model_dump(mode="json"), indent=2, sort_keys=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_file_name(rel: str) -> str:
+    """``rel`` as a path inside its version: a manifest could name any file on the reader's disk."""
+    if rel.startswith(("/", "\\")) or ".." in Path(rel).parts:
+        raise ManifestError(f"manifest names a file outside its version: {rel!r}")
+    return rel
+
+
+def check_sha256(path: Path, expected: str, version: str, rel: str) -> None:
+    """Raise ``ChecksumMismatch`` unless ``path`` (file ``rel`` of ``version``) has sha256 ``expected``."""
+    got = sha256_file(path)
+    if got != expected:
+        raise ChecksumMismatch(f"version {version}: {rel} has sha256 {got[:12]}…, manifest says {expected[:12]}…")
+
+
+def seal(staging: Path, info: VersionInfo, name: str, vid: str) -> Manifest:
+    """The manifest of the version written in ``staging``: the writer's ``info`` plus the sha256 of
+    every file. Refuses a version without safetensors weights."""
+    files = {
+        p.relative_to(staging).as_posix(): sha256_file(p)
+        for p in sorted(staging.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    if not any(f.endswith(".safetensors") for f in files):
+        raise ManifestError("refusing to publish a version without safetensors weights")
+    return parse_manifest(
+        {**info.model_dump(), "schema_version": SCHEMA_VERSION, "name": name, "version": vid, "files": files}, vid
+    )

@@ -1,5 +1,5 @@
 """The model store on object storage (``s3://``, ``gs://``, ``az://``... through fsspec), for
-replicas on several machines. Same contract as the local store, on storage without rename:
+replicas on several machines: ``contract.Store`` on storage without rename.
 
 * publish uploads every file of a version under ``<name>/versions/<id>/``, then ``manifest.json``
   with the checksums, and only then moves the ``<name>/current`` pointer object. A version with
@@ -28,16 +28,26 @@ import logging
 import os
 import secrets
 import shutil
-import socket
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ChecksumMismatch, ManifestError, PromotionRefused, StoreError, VersionNotFound
-from .manifest import MANIFEST, VersionInfo, dump_manifest, parse_manifest
-from .store import ModelStore, Version, _pid_alive, check_file_name, check_name, seal, sha256_file
+from .contract import Store, Version
+from .errors import ChecksumMismatch, ManifestError, StoreError, VersionNotFound
+from .manifest import (
+    MANIFEST,
+    VersionInfo,
+    check_file_name,
+    check_sha256,
+    dump_manifest,
+    parse_manifest,
+    seal,
+    sha256_file,
+)
+from .policy import check_name, holder_is_gone, is_valid_name, lease_holder, new_version_id
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +62,7 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rewardgate"
 
 
-def _public_url(url: str) -> str:
+def public_url(url: str) -> str:
     """The URL without any user:password part, safe to print."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -83,17 +93,14 @@ def _retrying(fn: Any, *args: Any, **kw: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def _stamp() -> str:
-    now = time.time()
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + f"{int(now % 1 * 1e6):06d}Z-{secrets.token_hex(3)}"
+class ObjectStore(Store):
+    """The store on fsspec object storage; versions are read through a local cache."""
 
-
-class ObjectStore(ModelStore):
     def __init__(self, url: str, options: dict[str, Any] | None = None, cache: Path | str | None = None) -> None:
         import fsspec
 
         self.url = url.rstrip("/")
-        self.location = _public_url(self.url)
+        self.location = public_url(self.url)
         self.fs, base = fsspec.core.url_to_fs(self.url, **(options or {}))
         self.base = base.rstrip("/")
         # Versions are read from a local cache: that is where ``Version.path`` points, so the
@@ -104,7 +111,7 @@ class ObjectStore(ModelStore):
         self.root.mkdir(parents=True, exist_ok=True)
 
     # -- keys ------------------------------------------------------------------------------
-    def _key(self, name: str, *parts: str) -> str:
+    def key(self, name: str, *parts: str) -> str:
         return "/".join([self.base, check_name(name, "model"), *parts])
 
     def _cat(self, key: str) -> bytes | None:
@@ -131,24 +138,23 @@ class ObjectStore(ModelStore):
 
     # -- reading ---------------------------------------------------------------------------
     def list_versions(self, name: str) -> list[str]:
-        prefix = self._key(name, "versions")
+        prefix = self.key(name, "versions")
         ids = set()
         for key in self._find(prefix):
             vid, _, rest = self._rel(key, prefix).partition("/")
             if rest == MANIFEST:
                 ids.add(vid)
-        return sorted(v for v in ids if _valid(v))
+        return sorted(v for v in ids if is_valid_name(v))
 
     def current(self, name: str) -> str | None:
-        data = self._cat(self._key(name, "current"))
+        data = self._cat(self.key(name, "current"))
         text = data.decode("utf-8").strip() if data else ""
         return text or None
 
-    def resolve(self, name: str, version: str = "current") -> Version:
-        vid = self.version_id(name, version)
-        raw = self._cat(self._key(name, "versions", vid, MANIFEST))
+    def read_version(self, name: str, vid: str) -> Version:
+        raw = self._cat(self.key(name, "versions", vid, MANIFEST))
         if raw is None:
-            if self._find(self._key(name, "versions", vid)):
+            if self._find(self.key(name, "versions", vid)):
                 raise ManifestError(f"{vid}: manifest.json is missing (a publish that did not finish?)")
             raise VersionNotFound(f"model {name!r} has no version {vid!r} in {self.location}")
         try:
@@ -171,32 +177,20 @@ class ObjectStore(ModelStore):
             tmp = local.with_name(f".{local.name}.{secrets.token_hex(4)}.part")
             try:
                 try:
-                    _retrying(self.fs.get_file, self._key(version.name, "versions", version.id, rel), str(tmp))
+                    _retrying(self.fs.get_file, self.key(version.name, "versions", version.id, rel), str(tmp))
                 except FileNotFoundError:
                     raise ChecksumMismatch(f"version {version.id}: file {rel} is missing") from None
-                got = sha256_file(tmp)
-                if got != expected:
-                    raise ChecksumMismatch(
-                        f"version {version.id}: {rel} has sha256 {got[:12]}…, manifest says {expected[:12]}…"
-                    )
+                check_sha256(tmp, expected, version.id, rel)
                 os.replace(tmp, local)
             finally:
                 tmp.unlink(missing_ok=True)
         (dest / MANIFEST).write_text(dump_manifest(version.manifest), encoding="utf-8")
 
     # -- writing ---------------------------------------------------------------------------
-    def publish(
-        self,
-        name: str,
-        write: Any,
-        info: VersionInfo,
-        make_current: bool = True,
-        version_id: str | None = None,
-        tolerance: float = 0.01,
-    ) -> Version:
-        vid = check_name(version_id or _stamp())
+    def write_version(self, name: str, vid: str, write: Callable[[Path], object], info: VersionInfo) -> None:
+        """Every file, then the manifest; the staged files become this store's cache of it."""
         staging = Path(tempfile.mkdtemp(prefix=f".publish-{vid}-", dir=self.root))
-        prefix = self._key(name, "versions", vid)
+        prefix = self.key(name, "versions", vid)
         uploaded = False
         try:
             write(staging)
@@ -220,22 +214,43 @@ class ObjectStore(ModelStore):
         (staging / MANIFEST).write_text(dump_manifest(full), encoding="utf-8")
         shutil.rmtree(cached, ignore_errors=True)
         os.replace(staging, cached)
-        log.info("published %s/%s to %s", name, vid, self.location)
-        if make_current:
-            self.promote(name, vid, tolerance)
-        return self.resolve(name, vid)
+
+    def record_promotion(self, name: str, vid: str, entry: dict[str, Any]) -> None:
+        """One new history object per promotion (nothing is read and written back, so racing
+        promoters never lose one), then ``current`` overwritten."""
+        key = self.key(name, "history", f"{new_version_id()}--{vid}")
+        _retrying(self.fs.pipe_file, key, json.dumps(entry).encode())
+        _retrying(self.fs.pipe_file, self.key(name, "current"), (vid + "\n").encode())
+
+    def _history_keys(self, name: str) -> list[tuple[str, str]]:
+        prefix = self.key(name, "history")
+        out = []
+        for key in sorted(self._find(prefix)):
+            _, sep, vid = self._rel(key, prefix).partition("--")
+            if sep and is_valid_name(vid):
+                out.append((key, vid))
+        return out
+
+    def history(self, name: str) -> list[str]:
+        return [vid for _, vid in self._history_keys(name)]
+
+    def rewind(self, name: str, drop: int, target: str) -> None:
+        keys = [key for key, _ in self._history_keys(name)]
+        _retrying(self.fs.pipe_file, self.key(name, "current"), (target + "\n").encode())
+        for key in keys[len(keys) - drop :] if drop else []:
+            _retrying(self.fs.rm_file, key)
 
     # -- the pinned evaluation set -----------------------------------------------------------
     def pin_eval(self, name: str, source: Path) -> str:
         suffix = "".join(source.suffixes[-2:]) if source.name.endswith(".gz") else source.suffix
-        edir = self._key(name, "eval")
+        edir = self.key(name, "eval")
         for old in self._find(edir):
             _retrying(self.fs.rm_file, old)
         _retrying(self.fs.put_file, str(source), f"{edir}/pinned{suffix}")
         return sha256_file(source)
 
     def pinned_eval(self, name: str) -> tuple[Path, str] | None:
-        edir = self._key(name, "eval")
+        edir = self.key(name, "eval")
         found = sorted(k for k in self._find(edir) if self._rel(k, edir).startswith("pinned."))
         if not found:
             return None
@@ -246,60 +261,14 @@ class ObjectStore(ModelStore):
         os.replace(tmp, local)
         return local, sha256_file(local)
 
-    # -- promotion ---------------------------------------------------------------------------
-    def promote(self, name: str, version: str, tolerance: float = 0.01, force: bool = False) -> None:
-        found = self.resolve(name, version)
-        reason = self.promotion_refusal(name, found.manifest, tolerance)
-        if reason and not force:
-            raise PromotionRefused(f"not promoting {version}: {reason} (--force overrides)")
-        entry: dict[str, Any] = {
-            "time": time.time(),
-            "version": version,
-            "previous": self.current(name),
-            "forced": bool(reason),
-        }
-        if reason:
-            entry["reason"] = reason
-        _retrying(self.fs.pipe_file, self._key(name, "history", f"{_stamp()}--{version}"), json.dumps(entry).encode())
-        _retrying(self.fs.pipe_file, self._key(name, "current"), (version + "\n").encode())
-        log.info("current %s -> %s", name, version)
-
-    def _history_keys(self, name: str) -> list[tuple[str, str]]:
-        prefix = self._key(name, "history")
-        out = []
-        for key in sorted(self._find(prefix)):
-            _, sep, vid = self._rel(key, prefix).partition("--")
-            if sep and _valid(vid):
-                out.append((key, vid))
-        return out
-
-    def _history(self, name: str) -> list[str]:
-        return [vid for _, vid in self._history_keys(name)]
-
-    def rollback(self, name: str) -> str:
-        existing = set(self.list_versions(name))
-        history = [(k, v) for k, v in self._history_keys(name) if v in existing]
-        cur = self.current(name)
-        dropped = []
-        while history and history[-1][1] == cur:
-            dropped.append(history.pop()[0])
-        if not history:
-            raise VersionNotFound(f"model {name!r} has no earlier version to roll back to")
-        target = history[-1][1]
-        _retrying(self.fs.pipe_file, self._key(name, "current"), (target + "\n").encode())
-        for key in dropped:
-            _retrying(self.fs.rm_file, key)
-        log.info("rolled back %s -> %s", name, target)
-        return target
-
-    # -- leases ----------------------------------------------------------------------------------
+    # -- leases: one object per holder, holding when it was last renewed ----------------------------
     def _lease_key(self, name: str, version: str) -> str:
-        return self._key(name, "leases", check_name(version), f"{socket.gethostname()}-{os.getpid()}")
+        return self.key(name, "leases", check_name(version), lease_holder())
 
     def lease(self, name: str, version: str) -> None:
-        """Record (or renew) that this process serves ``version``."""
+        key = self._lease_key(name, version)  # an invalid name is the caller's error, not the store's
         try:
-            _retrying(self.fs.pipe_file, self._lease_key(name, version), json.dumps({"time": time.time()}).encode())
+            _retrying(self.fs.pipe_file, key, json.dumps({"time": time.time()}).encode())
         except Exception as exc:  # a read-only bucket is still served
             log.warning("cannot record a lease on %s/%s (%s): gc cannot see that it is served", name, version, exc)
 
@@ -310,56 +279,47 @@ class ObjectStore(ModelStore):
             pass
 
     def holders(self, name: str, version: str) -> list[str]:
-        prefix = self._key(name, "leases", check_name(version))
-        here = socket.gethostname()
+        """A pod that died cannot release its lease, and another host's pid cannot be checked:
+        a lease not renewed within ``LEASE_TTL_S`` is stale too."""
+        prefix = self.key(name, "leases", check_name(version))
         live = []
         for key in self._find(prefix):
             holder = self._rel(key, prefix)
-            host, _, pid = holder.rpartition("-")
-            stale = host == here and pid.isdigit() and not _pid_alive(int(pid))
-            if not stale:
-                raw = self._cat(key)
-                try:
-                    stale = time.time() - float(json.loads(raw or b"{}").get("time", 0)) > LEASE_TTL_S
-                except (ValueError, AttributeError):
-                    stale = True
+            stale = holder_is_gone(holder) or self._lease_age(key) > LEASE_TTL_S
             if stale:
                 _retrying(self.fs.rm_file, key)
                 continue
             live.append(holder)
         return live
 
+    def _lease_age(self, key: str) -> float:
+        try:
+            return time.time() - float(json.loads(self._cat(key) or b"{}").get("time", 0))
+        except (ValueError, TypeError, AttributeError):
+            return float("inf")  # unreadable: as good as expired
+
     # -- housekeeping ----------------------------------------------------------------------------
-    def _remove_version(self, name: str, vid: str) -> None:
+    def remove_version(self, name: str, vid: str) -> None:
         # the manifest first: from then on no reader trusts what is left
-        _retrying(self.fs.rm_file, self._key(name, "versions", vid, MANIFEST))
-        _retrying(self.fs.rm, self._key(name, "versions", vid), recursive=True)
+        _retrying(self.fs.rm_file, self.key(name, "versions", vid, MANIFEST))
+        _retrying(self.fs.rm, self.key(name, "versions", vid), recursive=True)
         shutil.rmtree(self.root / name / vid, ignore_errors=True)
 
-    def _stale_partials(self, name: str, age_s: float) -> list[str]:
+    def stale_partials(self, name: str, age_s: float) -> list[str]:
         """Uploads with no manifest (a publish that died) whose newest object is ``age_s`` old."""
-        prefix = self._key(name, "versions")
+        prefix = self.key(name, "versions")
         newest: dict[str, float] = {}
         complete = set()
         for key, meta in self._find(prefix, detail=True).items():
             vid, _, rest = self._rel(key, prefix).partition("/")
             if rest == MANIFEST:
                 complete.add(vid)
-            stamp = _mtime(meta)
-            newest[vid] = max(newest.get(vid, 0.0), stamp)
+            newest[vid] = max(newest.get(vid, 0.0), _mtime(meta))
         now = time.time()
         return sorted(v for v, t in newest.items() if v not in complete and now - t >= age_s)
 
-    def _remove_partial(self, name: str, partial: str) -> None:
-        _retrying(self.fs.rm, self._key(name, "versions", partial), recursive=True)
-
-
-def _valid(vid: str) -> bool:
-    try:
-        check_name(vid)
-    except StoreError:
-        return False
-    return True
+    def remove_partial(self, name: str, partial: str) -> None:
+        _retrying(self.fs.rm, self.key(name, "versions", partial), recursive=True)
 
 
 def _mtime(meta: dict[str, Any]) -> float:
@@ -374,34 +334,3 @@ def _mtime(meta: dict[str, Any]) -> float:
         except (TypeError, ValueError):
             continue
     return 0.0
-
-
-def open_store(
-    location: str | Path | None = None, options: dict[str, Any] | str | None = None, cache: Path | str | None = None
-) -> ModelStore:
-    """The store at ``location`` (default ``REWARDGATE_STORE``): a URL with a scheme other than
-    ``file://`` is an ``ObjectStore``, anything else a local directory. ``options`` (a dict or
-    JSON; default ``REWARDGATE_STORE_OPTIONS``) go to the fsspec backend."""
-    from .store import default_root
-
-    loc = str(location) if location else default_root()
-    if "://" not in loc:
-        return ModelStore(loc)
-    if loc.startswith("file://"):
-        return ModelStore(loc[len("file://") :])
-    if options is None:
-        options = os.environ.get("REWARDGATE_STORE_OPTIONS") or None
-    if isinstance(options, str):
-        try:
-            options = json.loads(options)
-        except ValueError as exc:
-            raise StoreError(f"REWARDGATE_STORE_OPTIONS is not JSON: {exc}") from None
-        if not isinstance(options, dict):
-            raise StoreError("REWARDGATE_STORE_OPTIONS must be a JSON object")
-    try:
-        return ObjectStore(loc, options, cache)
-    except ImportError as exc:
-        raise StoreError(
-            f"the store {_public_url(loc)} needs the fsspec backend for its scheme ({exc.name} is not installed; "
-            "for s3:// install s3fs)"
-        ) from None
