@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from model_store import InputSpec, Manifest, ModelStore, StoreError, Version
+from model_store import InputSpec, Manifest, Store, StoreError, Version
 
 from .packed import PackedRewardModel
 
@@ -118,7 +118,7 @@ def load_files(
 
 
 def load_version(
-    store: ModelStore,
+    store: Store,
     name: str,
     version: str = "current",
     device: str = "auto",

@@ -15,7 +15,9 @@ INDUSTRIES = {
 
 
 def _training_rows() -> list[dict]:
-    return [json.loads(line) for p in handwritten.files() for line in p.read_text(encoding="utf-8").splitlines() if line]
+    return [
+        json.loads(line) for p in handwritten.files() for line in p.read_text(encoding="utf-8").splitlines() if line
+    ]
 
 
 def test_no_evaluation_text_appears_in_training_data() -> None:

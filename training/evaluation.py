@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from model_store import EvalMetrics, GateCheck, InputSpec, PinnedEval, Threshold, VersionInfo
-from model_store import ModelStore as Store
+from model_store import EvalMetrics, GateCheck, InputSpec, PinnedEval, Store, Threshold, VersionInfo
 from modeling import PackedRewardModel, encode
 from modeling.scoring import score_all
 

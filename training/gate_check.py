@@ -136,10 +136,9 @@ def run(score: Scorer, threshold: float, paths: Path | list[Path] = PACKAGED, na
     exchanges = [r for r in rows if isinstance(r, Exchange)]
     singles = [r for r in rows if isinstance(r, Single)]
     failing = [(r, b) for r in exchanges for b in r.bad]
-    scores = score(
-        [(r.prompt, r.good) for r in exchanges] + [(r.prompt, b.text) for r, b in failing]
-        + [(s.prompt, s.text) for s in singles]
-    )  # fmt: skip
+    items: list[tuple[str | None, str]] = [(r.prompt, r.good) for r in exchanges]
+    items += [(r.prompt, b.text) for r, b in failing] + [(s.prompt, s.text) for s in singles]
+    scores = score(items)
     good = dict(zip(map(id, exchanges), scores[: len(exchanges)], strict=True))
     bad = scores[len(exchanges) : len(exchanges) + len(failing)]
     single = scores[len(exchanges) + len(failing) :]

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from model_store import EvalMetrics, InputSpec, ModelStore, StoreError, Threshold, Version, VersionInfo, open_store
+from model_store import EvalMetrics, InputSpec, Store, StoreError, Threshold, Version, VersionInfo, open_store
 from modeling.render import input_spec_for
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def calibrated(src: Path, spec: InputSpec, pairs_file: str) -> tuple[EvalMetrics
 
 
 def import_model(
-    store: ModelStore,
+    store: Store,
     source: str,
     name: str,
     promote: bool = False,

@@ -32,9 +32,9 @@ from model_store import (
     BaseSource,
     EvalMetrics,
     InputSpec,
-    ModelStore,
     QualityGate,
     ScoreStats,
+    Store,
     Threshold,
     Version,
     VersionInfo,
@@ -353,7 +353,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
 # -- publish ---------------------------------------------------------------------------------
 def publish(
     cfg: TrainConfig,
-    store: ModelStore,
+    store: Store,
     model: RewardModel,
     data: TrainingData,
     ev: Evaluation,
