@@ -12,6 +12,8 @@ from typing import Any
 
 import tomllib
 
+from .data import FORMATS
+
 
 def opt(default: Any, help: str) -> Any:
     if isinstance(default, list):
@@ -25,7 +27,7 @@ class TrainConfig:
     data: list[str] = opt(
         [], "data files (JSONL, CSV, Parquet) or Hugging Face dataset ids; empty: the embedded customer-support set"
     )
-    format: str = opt("auto", "auto | pairs | rankings | labelled: the row format (auto: detected per row)")
+    format: str = opt("auto", f"auto | {' | '.join(FORMATS)}: the row format (auto: detected per row)")
     val_fraction: float = opt(0.1, "share of prompts held out for evaluation (split by prompt)")
     max_pairs: int = opt(0, "use at most this many training pairs (0: all)")
     default_prompts: int = opt(1200, "how many customer questions the embedded data generator writes")
@@ -135,8 +137,8 @@ class TrainConfig:
         return cfg
 
     def validate(self) -> None:
-        if self.format not in ("auto", "pairs", "rankings", "labelled"):
-            raise ValueError(f"format must be auto, pairs, rankings or labelled, not {self.format!r}")
+        if self.format not in ("auto", *FORMATS):
+            raise ValueError(f"format must be auto or one of {', '.join(FORMATS)}, not {self.format!r}")
         if self.threshold_method not in ("max_good_blocked", "youden", "block_rate"):
             raise ValueError(
                 f"threshold_method must be max_good_blocked, youden or block_rate, not {self.threshold_method!r}"

@@ -22,7 +22,7 @@ import hashlib
 import io
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,13 +137,8 @@ def fingerprint(sources: list[str]) -> dict[str, Any]:
 
 # -- row formats ---------------------------------------------------------------------------
 def detect(row: dict[str, Any]) -> str | None:
-    if "chosen" in row or "rejected" in row:
-        return "pairs"
-    if "responses" in row or "rankings" in row:
-        return "rankings"
-    if "text" in row or "label" in row:
-        return "labelled"
-    return None
+    """The first format of ``FORMATS`` whose fields the row has."""
+    return next((name for name, f in FORMATS.items() if any(k in row for k in f.fields)), None)
 
 
 def _text(src: str, n: int, row: dict[str, Any], key: str, optional: bool = False) -> str | None:
@@ -277,28 +272,36 @@ def pair_labelled(texts: list[tuple[str, int]], seed: int) -> list[Pair]:
     return [Pair(None, p, q) for p, q in zip(pos, neg, strict=False)]
 
 
+@dataclass(frozen=True)
+class Format:
+    fields: tuple[str, ...]  # a row with any of these is of this format (auto-detection)
+    to_pairs: Callable[[list[Row], int], list[Pair]]  # all rows of this format -> pairs (seeded)
+
+
+# The data formats, in auto-detection order: adding one is one entry here (config.py checks
+# ``--format`` against this table).
+FORMATS: dict[str, Format] = {
+    "pairs": Format(("chosen", "rejected"), lambda rows, seed: [parse_pair(*r) for r in rows]),
+    "rankings": Format(("responses", "rankings"), lambda rows, seed: [p for r in rows for p in parse_rankings(*r)]),
+    "labelled": Format(("text", "label"), lambda rows, seed: pair_labelled([parse_labelled(*r) for r in rows], seed)),
+}
+
+
 def load_pairs(sources: list[str], fmt: str = "auto", seed: int = 0) -> list[Pair]:
-    """All pairs from all sources, in file order (labelled texts paired at the end)."""
-    pairs: list[Pair] = []
-    labelled: list[tuple[str, int]] = []
+    """All pairs from all sources, format by format (in the order formats first appear), each
+    in file order."""
+    rows: dict[str, list[Row]] = {}
     for source in sources:
         count = 0
         for src, n, row in read_rows(source):
             kind = detect(row) if fmt == "auto" else fmt
-            if kind == "pairs":
-                pairs.append(parse_pair(src, n, row))
-            elif kind == "rankings":
-                pairs.extend(parse_rankings(src, n, row))
-            elif kind == "labelled":
-                labelled.append(parse_labelled(src, n, row))
-            else:
+            if kind not in FORMATS:
                 raise DataError(src, n, None, f"unknown format: fields {sorted(row)[:6]} match no format")
+            rows.setdefault(kind, []).append((src, n, row))
             count += 1
         if count == 0:
             raise DataError(source, 0, None, "no rows")
-    if labelled:
-        pairs.extend(pair_labelled(labelled, seed))
-    return pairs
+    return [p for kind, part in rows.items() for p in FORMATS[kind].to_pairs(part, seed)]
 
 
 def split(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
