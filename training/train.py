@@ -148,12 +148,19 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         )
         seen = load_pairs([str(files.validation_seen)])
         heldout = load_pairs([str(files.validation_heldout)])
+        # A share of the hand-written customer messages is held out too: the threshold is then
+        # calibrated on real sentences as well as generated ones.
         written = handwritten.pairs(weight=cfg.handwritten_weight) if cfg.handwritten_weight > 0 else []
+        written_train, written_val = split(written, cfg.val_fraction, cfg.seed) if written else ([], [])
         data = TrainingData(
-            train=load_pairs([str(files.train)]) + written,
-            validation=seen + heldout,
+            train=load_pairs([str(files.train)]) + written_train,
+            validation=seen + heldout + written_val,
             fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
-            subsets={"validation, seen phrasings": seen, "validation, held-out phrasings and topics": heldout},
+            subsets={
+                "validation, seen phrasings": seen,
+                "validation, held-out phrasings and topics": heldout,
+                **({"validation, hand-written": written_val} if written_val else {}),
+            },
             agreement=_agreement([str(files.train)]),
         )
         yield _checked(cfg, data)
