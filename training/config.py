@@ -76,6 +76,14 @@ class TrainConfig:
     warmup_ratio: float = opt(0.05, "share of steps with linear warm-up")
     max_grad_norm: float = opt(1.0, "gradient clipping norm")
     dropout: float = opt(0.0, "scratch: dropout")
+    base_dropout: float = opt(
+        -1.0, "a pretrained base: its hidden and attention dropout during fine-tuning (-1: keep the base's own)"
+    )
+    in_batch_pairs: bool = opt(
+        False,
+        "labelled data: compare every preferred text of a batch with every other text of it (batch_size^2 "
+        "Bradley-Terry terms for the same forwards) instead of only its paired one",
+    )
     group_by_length: bool = opt(
         True, "batch pairs of similar length together (padded models only: packed OPT batches have no padding)"
     )

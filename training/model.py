@@ -18,6 +18,10 @@ from .config import TrainConfig
 
 log = logging.getLogger(__name__)
 
+DROPOUT_FIELDS = (
+    "hidden_dropout_prob", "attention_probs_dropout_prob", "dropout", "attention_dropout", "activation_dropout",
+    "resid_pdrop", "embd_pdrop", "attn_pdrop", "classifier_dropout",
+)  # fmt: skip
 SPECIALS = {"pad_token": "<pad>", "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}
 
 
@@ -57,7 +61,7 @@ def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
     return OPTForSequenceClassification(config)
 
 
-def load_pretrained(model_id: str, max_length: int) -> tuple[nn.Module, Any]:
+def load_pretrained(model_id: str, max_length: int, dropout: float = -1.0) -> tuple[nn.Module, Any]:
     """A hub id or local directory of any architecture ``AutoModelForSequenceClassification``
     loads, with a fresh one-output head. Safetensors only (a pickle is never unpickled), no
     remote code; a missing pad token is set to EOS; ``max_length`` must fit the model's positions."""
@@ -66,6 +70,8 @@ def load_pretrained(model_id: str, max_length: int) -> tuple[nn.Module, Any]:
     from modeling.loader import usable_positions
 
     config = AutoConfig.from_pretrained(model_id, trust_remote_code=False)
+    # the names of dropout rates differ by architecture; only those the config has are set
+    rates = {k: dropout for k in DROPOUT_FIELDS if hasattr(config, k)} if dropout >= 0 else {}
     positions = usable_positions(config.to_dict())
     if positions is not None and max_length > positions:
         raise ValueError(
@@ -76,7 +82,7 @@ def load_pretrained(model_id: str, max_length: int) -> tuple[nn.Module, Any]:
         tokenizer.pad_token = tokenizer.eos_token
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
-            model_id, num_labels=1, use_safetensors=True, trust_remote_code=False
+            model_id, num_labels=1, use_safetensors=True, trust_remote_code=False, **rates
         )
     except OSError as exc:
         if "safetensors" not in str(exc).lower():
@@ -136,9 +142,9 @@ def build(cfg: TrainConfig, texts: Iterable[str]) -> Base:
         base = Base(build_scratch(cfg, tokenizer), tokenizer)
     elif bases.is_packaged(cfg.base_model):
         found = bases.resolve(cfg.base_model)
-        base = Base(*load_pretrained(str(found.path), cfg.max_length), source=found.source)
+        base = Base(*load_pretrained(str(found.path), cfg.max_length, cfg.base_dropout), source=found.source)
     else:
-        base = Base(*load_pretrained(cfg.base_model, cfg.max_length))
+        base = Base(*load_pretrained(cfg.base_model, cfg.max_length, cfg.base_dropout))
     n = sum(p.numel() for p in base.model.parameters())
     log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(base.tokenizer))
     if cfg.freeze_embeddings:

@@ -212,6 +212,12 @@ def bt_loss(
     return (per_pair * weight).sum() / weight.sum()
 
 
+def bt_loss_in_batch(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:
+    """Bradley-Terry over every (preferred, other) combination of a batch: labelled texts say
+    each preferred text beats each other one, so n pairs' forwards give n^2 comparisons."""
+    return -F.logsigmoid(r_chosen[:, None] - r_rejected[None, :]).mean()
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
     """AdamW, no decay on biases and norms."""
     decay: list[torch.nn.Parameter] = []
@@ -292,6 +298,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     # DDP on several processes (torchrun, accelerate launch), FSDP or DeepSpeed as the launcher's
     # config says; on one process, the model and optimizer as they are.
     net, optim = acc.prepare(packed, optim)
+    in_batch = cfg.format == "labelled" and cfg.in_batch_pairs
     margins = torch.tensor([p.margin for p in data.train])
     weights = torch.tensor([p.weight for p in data.train])
 
@@ -311,10 +318,13 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                     with acc.autocast():
                         scores = net([seqs[i] for i in b.items]).float()
                     rc, rr = scores[b.chosen], scores[b.rejected]
-                    loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
+                    if in_batch:
+                        loss = bt_loss_in_batch(rc, rr)
+                    else:
+                        loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
                     acc.backward(loss / cfg.grad_accum)
                     shown.batch(loss.item(), (rc > rr).float().mean().item())
-                    seen += len(b.pairs)
+                    seen += len(b.pairs) ** 2 if in_batch else len(b.pairs)
                     scored += len(b.items)
                     tokens += sum(lengths[i] for i in b.items)
                 acc.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
