@@ -10,6 +10,12 @@ from .agreement import format_agreement
 from .evaluation import Evaluation
 
 
+def _single_row(key: str) -> str:
+    if key == "allow":
+        return "labelled allow: allowed"
+    return "labelled block: blocked" + (f" ({key.split(':', 1)[1]})" if ":" in key else "")
+
+
 def _row(k: str, v: Any) -> str:
     return f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |"
 
@@ -49,8 +55,7 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
         if g.singles:
             lines += ["", "| single replies | share | replies |", "|---|---|---|"]
             lines += [
-                f"| {'allowed of allow' if k == 'allow' else 'blocked of ' + k} | {v:.1%} | {g.counts.get('singles ' + k, '')} |"
-                for k, v in g.singles.items()
+                f"| {_single_row(k)} | {v:.1%} | {g.counts.get('singles ' + k, '')} |" for k, v in g.singles.items()
             ]
     if ev.pinned:
         lines += [
