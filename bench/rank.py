@@ -104,7 +104,11 @@ def bench_rank(store: Path, port: int, quick: bool, repeats: int) -> dict[str, A
             eval_s = time.perf_counter() - t0
     finally:
         svc.stop()
+    from model_store import ModelStore
+
     out: dict[str, Any] = {"decisions": len(sets), "candidates": N, "model": model, "runs": {}}
+    # a model the benchmark trained itself (no `make train` model in the store) is not the default model
+    out["trained_for_bench"] = Path(store).resolve() != ModelStore().root.resolve()
     for key, rs in runs.items():
         out["runs"][key] = {k: summary([r[k] for r in rs]) for k in ("items_per_s", "p50_ms")}
         out["runs"][key]["errors"] = sum(r["errors"] for r in rs)
@@ -135,7 +139,8 @@ def markdown(r: dict[str, Any]) -> list[str]:
     lines += [
         "",
         f"Hand-written exchanges (training/best_of.py): `best` is the good reply for {e['good_best']} of "
-        f"{e['prompts']} prompts, **{e['share']:.3f}** (acceptance: >= 0.95 with the default model); no reply "
+        f"{e['prompts']} prompts, **{e['share']:.3f}** (acceptance: >= 0.95 with the default model"
+        f"{'; this model was trained by the benchmark, not by `make train`' if r.get('trained_for_bench') else ''}); no reply "
         f"allowed: {e['none_passed']}; a bad reply picked, by kind: {e['bad_best'] or 'none'}; "
         f"{e['candidates'] / max(1, e['prompts']):.1f} candidates per prompt; {e['skipped']} skipped.",
         "",
