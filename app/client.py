@@ -3,10 +3,13 @@
     client = RewardGateClient("http://127.0.0.1:8000", api_key="...", fail_open=False)
     decision = client.gate([{"prompt": q, "response": reply}])
     if decision.results[0]["allowed"]: show(reply)
+    pick = client.best_of(q, replies)          # best-of-n through POST /rank
+    if pick.best is not None: show(replies[pick.best])
 
 Retries 429 and 503 (and connection errors) honouring ``Retry-After``; when the service still
 cannot answer, ``fail_open`` decides: True allows every item, False blocks every item; the result
-says ``degraded=True`` either way. ``score()`` has no safe default, so it raises instead.
+says ``degraded=True`` either way (``best_of``: fail open picks the first reply, fail closed none).
+``score()`` has no safe default, so it raises instead.
 """
 
 from __future__ import annotations
@@ -42,6 +45,20 @@ class GateDecision:
         return [bool(r["allowed"]) for r in self.results]
 
 
+@dataclass
+class BestOf:
+    """``/rank``'s answer: ``best`` is the index of the best allowed reply, or None."""
+
+    best: int | None
+    order: list[int]
+    results: list[dict[str, Any]]
+    threshold: float | None = None
+    model: dict[str, str] = field(default_factory=dict)
+    degraded: bool = False
+    error: str | None = None
+    reasons: list[str] | None = None
+
+
 def _delay(resp: httpx.Response | None, attempt: int, backoff: float, max_delay: float) -> float:
     if resp is not None:
         ra = resp.headers.get("retry-after")
@@ -61,11 +78,31 @@ def _raise_for(resp: httpx.Response) -> None:
         raise RewardGateError(f"HTTP {resp.status_code}", resp.status_code) from None
 
 
-def _degraded(items: Sequence[Item], fail_open: bool, error: str) -> GateDecision:
+def _degraded(items: Sequence[Any], fail_open: bool, error: str) -> GateDecision:
     d = "allow" if fail_open else "block"
     return GateDecision(
         [{"score": None, "allowed": fail_open, "decision": d} for _ in items], degraded=True, error=error
     )
+
+
+def _unavailable(exc: RewardGateError) -> str:
+    """The fallback's reason when the service could not answer; re-raises our own mistakes (bad
+    input, bad key), which no fallback may hide."""
+    if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
+        raise exc
+    return str(exc)
+
+
+def _best_of(data: dict[str, Any]) -> BestOf:
+    return BestOf(
+        data["best"], data["order"], data["results"], data["threshold"], data["model"], reasons=data.get("reasons")
+    )
+
+
+def _best_of_degraded(responses: Sequence[str], fail_open: bool, error: str) -> BestOf:
+    gate = _degraded(responses, fail_open, error)
+    best = 0 if fail_open and responses else None
+    return BestOf(best, list(range(len(responses))), gate.results, degraded=True, error=error)
 
 
 class _Base:
@@ -87,6 +124,13 @@ class _Base:
     @staticmethod
     def _gate_body(items: Sequence[Item], threshold: float | None) -> dict[str, Any]:
         body: dict[str, Any] = {"items": list(items)}
+        if threshold is not None:
+            body["threshold"] = threshold
+        return body
+
+    @staticmethod
+    def _rank_body(prompt: str, responses: Sequence[str], threshold: float | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": prompt, "responses": list(responses)}
         if threshold is not None:
             body["threshold"] = threshold
         return body
@@ -131,10 +175,16 @@ class RewardGateClient(_Base):
         try:
             data = self._post("/gate", self._gate_body(items, threshold))
         except RewardGateError as exc:
-            if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
-                raise  # our own mistake (bad input, bad key): no fallback hides it
-            return _degraded(items, self.fail_open, str(exc))
+            return _degraded(items, self.fail_open, _unavailable(exc))
         return GateDecision(data["results"], data["threshold"], data["model"])
+
+    def best_of(self, prompt: str, responses: Sequence[str], threshold: float | None = None) -> BestOf:
+        """Best-of-n through ``POST /rank``: the best reply the gate allows (``best``, an index)."""
+        try:
+            data = self._post("/rank", self._rank_body(prompt, responses, threshold))
+        except RewardGateError as exc:
+            return _best_of_degraded(responses, self.fail_open, _unavailable(exc))
+        return _best_of(data)
 
 
 class AsyncRewardGateClient(_Base):
@@ -176,7 +226,12 @@ class AsyncRewardGateClient(_Base):
         try:
             data = await self._post("/gate", self._gate_body(items, threshold))
         except RewardGateError as exc:
-            if exc.status is not None and exc.status not in RETRY_STATUSES and exc.status < 500:
-                raise
-            return _degraded(items, self.fail_open, str(exc))
+            return _degraded(items, self.fail_open, _unavailable(exc))
         return GateDecision(data["results"], data["threshold"], data["model"])
+
+    async def best_of(self, prompt: str, responses: Sequence[str], threshold: float | None = None) -> BestOf:
+        try:
+            data = await self._post("/rank", self._rank_body(prompt, responses, threshold))
+        except RewardGateError as exc:
+            return _best_of_degraded(responses, self.fail_open, _unavailable(exc))
+        return _best_of(data)

@@ -29,7 +29,9 @@ ERRORS: dict[type[ex.ServiceError], HttpError] = {
         401, "unauthorized", "API keys are configured and none was sent (`Authorization: Bearer <key>`)"
     ),
     ex.Forbidden: HttpError(403, "forbidden", "wrong key, or reload without the admin key"),
-    ex.NotFound: HttpError(404, "not_found", "unknown route, or a `/classify` `model` this server does not serve"),
+    ex.NotFound: HttpError(
+        404, "not_found", "unknown route, or a `/classify` or `/v1/rerank` `model` this server does not serve"
+    ),
     ex.MethodNotAllowed: HttpError(405, "method_not_allowed", "the route does not take this method"),
     ex.ReloadFailed: HttpError(
         409, "reload_failed", "the asked version failed to load, verify or warm up; the old one keeps serving"

@@ -16,6 +16,7 @@ from .compat import router as compat_router
 from .decision_log import DecisionLog
 from .metrics import Metrics
 from .middleware import BodyLimit, RequestMetrics
+from .ranking import router as ranking_router
 from .registry import ModelRegistry
 from .routes import router
 from .settings import Settings
@@ -72,7 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     app.include_router(compat_router)
+    app.include_router(ranking_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    paths = frozenset(getattr(r, "path", "") for rt in (router, compat_router) for r in rt.routes)
+    paths = frozenset(getattr(r, "path", "") for rt in (router, compat_router, ranking_router) for r in rt.routes)
     app.add_middleware(RequestMetrics, metrics=metrics, routes=paths)
     return app

@@ -187,3 +187,136 @@ class PredictRequest(BaseModel):
 class Prediction(BaseModel):
     score: float
     label: str
+
+
+# -- best-of-n: /rank, and the rerank shapes of TEI (/rerank) and Cohere/Jina/vLLM (/v1/rerank) --
+def _finite_threshold(v: float | None) -> float | None:
+    if v is not None and not math.isfinite(v):
+        raise ValueError("threshold must be a finite number")
+    return v
+
+
+Candidates = Annotated[list[NonEmpty], Field(min_length=1)]
+
+
+class RankRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "prompt": "Where is my order #12345?",
+                    "responses": [
+                        "Hi Sam, it is out for delivery and arrives tomorrow.",
+                        "Stop emailing us about this.",
+                    ],
+                }
+            ]
+        },
+    )
+    prompt: NonEmpty = Field(description="what the user asked; every response is judged as a reply to it")
+    responses: Candidates = Field(description="the candidate replies (best-of-n)")
+    threshold: float | None = Field(None, description="overrides the configured and the calibrated threshold")
+
+    _finite = field_validator("threshold")(_finite_threshold)
+
+
+class RankResponse(BaseModel):
+    request_id: str = Field(description="as logged in the decision log; also the X-Request-ID header")
+    model: ModelRef
+    mode: Literal["enforce", "shadow"]
+    threshold: float
+    threshold_source: Literal["request", "settings", "manifest"]
+    results: list[GateResult] = Field(description="one per response, in the order sent")
+    order: list[int] = Field(description="indices of the responses, highest score first")
+    best: int | None = Field(
+        description="index of the highest-scoring allowed response; null when the gate blocks them all"
+    )
+    reasons: list[str] | None = Field(
+        None,
+        description="why no response passed, per quality dimension: null while models have a single score",
+    )
+
+
+class TeiRerankRequest(BaseModel):
+    """text-embeddings-inference's ``POST /rerank`` request: the query is the prompt, the texts
+    the candidate replies."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "query": "Where is my order #12345?",
+                    "texts": ["It arrives tomorrow.", "Stop emailing us."],
+                    "return_text": True,
+                }
+            ]
+        },
+    )
+    query: NonEmpty
+    texts: Candidates
+    raw_scores: bool = Field(False, description="true: the raw reward; false: its sigmoid")
+    return_text: bool = Field(False, description="true: each result carries its text")
+    truncate: bool | None = Field(None, description="accepted; over-long items are always truncated (prompt first)")
+    truncation_direction: Literal["Left", "Right", "left", "right"] | None = Field(
+        None, description="accepted; the model's own truncation side applies"
+    )
+
+
+class TeiRank(BaseModel):
+    index: int
+    score: float
+    text: str | None = Field(None, description="only with return_text")
+
+
+class RerankDocument(BaseModel):
+    text: str
+
+
+class CohereRerankRequest(BaseModel):
+    """The rerank request of Cohere's v1 API, Jina and vLLM (``POST /v1/rerank``)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "default",
+                    "query": "Where is my order #12345?",
+                    "documents": ["It arrives tomorrow.", "Stop emailing us."],
+                    "top_n": 1,
+                }
+            ]
+        },
+    )
+    model: str | None = Field(None, description="the served model's name (or name/version); omitted: the served one")
+    query: NonEmpty
+    documents: Annotated[list[NonEmpty | RerankDocument], Field(min_length=1)] = Field(
+        description="candidate replies: strings, or objects with `text`"
+    )
+    top_n: int | None = Field(None, ge=1, description="return only the best n (default: all)")
+    return_documents: bool = Field(True, description="false: results without the document text")
+    rank_fields: list[str] | None = Field(None, description="accepted (Cohere); `text` is always what is ranked")
+    max_chunks_per_doc: int | None = Field(None, description="accepted (Cohere); documents are never chunked")
+    max_tokens_per_doc: int | None = Field(None, description="accepted; the model's own limit always applies")
+    truncate_prompt_tokens: int | None = Field(None, description="accepted (vLLM); the model's own limit applies")
+    user: str | None = Field(None, description="accepted and ignored")
+    priority: int | None = Field(None, description="accepted and ignored (vLLM)")
+
+
+class CohereRerankResult(BaseModel):
+    index: int
+    relevance_score: float = Field(description="the reward's sigmoid, in [0, 1]")
+    document: RerankDocument | None = Field(None, description="unless return_documents is false")
+
+
+class RerankUsage(BaseModel):
+    total_tokens: int
+
+
+class CohereRerankResponse(BaseModel):
+    id: str
+    model: str
+    results: list[CohereRerankResult] = Field(description="best first")
+    usage: RerankUsage

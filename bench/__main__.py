@@ -21,6 +21,8 @@ from .architectures import bench_architectures
 from .architectures import markdown as architectures_markdown
 from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
+from .rank import bench_rank
+from .rank import markdown as rank_markdown
 from .serve import bench_model
 from .train import bench_training
 
@@ -145,6 +147,8 @@ def markdown(result: dict[str, Any]) -> str:
                     f"{fmt(s, 'mean_batch', 1)} | {fmt(s, 'padding_share', 2)} |"
                 )
             lines.append("")
+    if result.get("rank"):
+        lines += rank_markdown(result["rank"])
     if result.get("architectures"):
         lines += architectures_markdown(result["architectures"])
     if result.get("training"):
@@ -237,6 +241,7 @@ def main() -> None:
                 baselines=not quick,
             )
             result["challenger"] = bench_challenger(store, args.port, quick)
+            result["rank"] = bench_rank(store, args.port, quick, repeats)
             result["architectures"] = bench_architectures(quick, repeats)
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
@@ -246,6 +251,10 @@ def main() -> None:
     if "challenger" in result:
         result["targets"].append(
             ("live p99 at half load, challenger share 1.0 / none (at most)", result["challenger"]["p99_ratio"], 1.10)
+        )
+    if "rank" in result:
+        result["targets"].append(
+            ("best-of-4 candidates/s, one /rank vs four /gate calls, c=16", result["rank"]["items_ratio"], None)
         )
     result["seconds"] = time.time() - t_start
     out = Path(args.out)

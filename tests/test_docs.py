@@ -58,7 +58,7 @@ def test_curl_examples_against_live_server(trained_store: dict, serve: Any) -> N
     srv = serve(trained_store["root"])
     text = README
     calls = re.findall(r"```bash\n(curl .*?)\n```\n\n```json\n(.*?)\n```", text, re.S)
-    assert len(calls) == 4  # /gate and /score in the quick start; /classify and /predict
+    assert len(calls) == 7  # /gate and /score in the quick start; /classify and /predict; /rank, /rerank, /v1/rerank
     for cmd, documented in calls:
         cmd = cmd.replace("http://127.0.0.1:8000", srv.url)
         out = subprocess.run(shlex.split(cmd), capture_output=True, text=True, timeout=60, check=True).stdout

@@ -1,0 +1,161 @@
+"""Best-of-n: ``POST /rank``, and the rerank APIs clients already speak, text-embeddings-inference's
+``POST /rerank`` and Cohere's, Jina's and vLLM's ``POST /v1/rerank``. All three take one prompt
+and its candidate replies down one path: ``score_items`` (limits, the batcher, metrics, TEI's
+timing headers), then ``/gate``'s decision, shadow mode and decision log. Only the answer's
+shape differs.
+
+The candidates of one request are queued together and share the batcher's forwards. Each is
+encoded as its own (prompt, response) sequence: the batcher scores independent sequences, so the
+prompt's tokens are computed once per candidate (sharing them would need a cached prompt prefix
+the forward does not have).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from . import exceptions as ex
+from . import gating
+from .auth import require_api_key
+from .compat import _check_model, _sigmoid
+from .errors import responses
+from .routes import SCORING_ERRORS, Scored, StateDep, score_items
+from .schemas import (
+    CohereRerankRequest,
+    CohereRerankResponse,
+    CohereRerankResult,
+    GateResult,
+    ModelRef,
+    RankRequest,
+    RankResponse,
+    RerankDocument,
+    RerankUsage,
+    TeiRank,
+    TeiRerankRequest,
+)
+from .state import AppState
+
+router = APIRouter()
+
+
+@dataclass
+class Ranked:
+    """One prompt's candidates: scored, decided, recorded, and ordered best first."""
+
+    rid: str
+    done: Scored
+    threshold: float
+    source: str
+    results: list[dict[str, Any]]
+    order: list[int]
+    best: int | None
+
+
+def no_pass_reasons(results: list[dict[str, Any]]) -> list[str] | None:
+    """Why no candidate passed. The place for per-dimension reasons once models score more
+    than one dimension; a single-score model has none to give beyond its score."""
+    return None
+
+
+async def rank_candidates(
+    request: Request,
+    response: Response,
+    st: AppState,
+    prompt: str,
+    candidates: list[str],
+    requested: float | None = None,
+    where: tuple[str, str] = ("prompt", "responses"),
+) -> Ranked:
+    """The one path of /rank, /rerank and /v1/rerank. ``where`` names the request's prompt and
+    candidate fields in error messages. Sets the X-Request-ID and timing headers on ``response``."""
+    if len(prompt) > st.settings.max_chars:
+        raise ex.InvalidInput(f"{where[0]}: longer than {st.settings.max_chars} characters")
+    rid = gating.request_id(request.headers.get("x-request-id"))
+    done = await score_items(request, st, [(prompt, c) for c in candidates], where=where[1])
+    threshold, source = gating.threshold_for(st, done.scorer, requested)
+    results = gating.decide(st, done.scores, threshold)
+    for res, cut in zip(results, done.truncated, strict=True):
+        res["truncated"] = cut
+    gating.record(st, rid, done.scorer, done.items, results, threshold, source, requested)
+    order = sorted(range(len(results)), key=lambda i: -done.scores[i])  # stable: ties keep the sent order
+    best = next((i for i in order if results[i]["allowed"]), None)
+    response.headers.update({"X-Request-ID": rid, **done.headers()})
+    return Ranked(rid, done, threshold, source, results, order, best)
+
+
+@router.post(
+    "/rank",
+    response_model=RankResponse,
+    responses=responses(*SCORING_ERRORS),
+    dependencies=[Depends(require_api_key)],
+    summary="Best-of-n: score and gate one prompt's candidate replies, best first",
+)
+async def rank(request: Request, response: Response, st: StateDep, body: RankRequest) -> RankResponse:
+    r = await rank_candidates(request, response, st, body.prompt, body.responses, body.threshold)
+    return RankResponse(
+        request_id=r.rid,
+        model=ModelRef(**r.done.scorer.ref),
+        mode=st.settings.gate_mode,
+        threshold=r.threshold,
+        threshold_source=r.source,  # type: ignore[arg-type]
+        results=[GateResult(**res) for res in r.results],
+        order=r.order,
+        best=r.best,
+        reasons=no_pass_reasons(r.results) if r.best is None else None,
+    )
+
+
+@router.post(
+    "/rerank",
+    response_model=list[TeiRank],
+    response_model_exclude_none=True,
+    responses=responses(*SCORING_ERRORS),
+    dependencies=[Depends(require_api_key)],
+    tags=["compatible"],
+    summary="text-embeddings-inference-compatible rerank: the query's texts, best first",
+)
+async def rerank_tei(request: Request, response: Response, st: StateDep, body: TeiRerankRequest) -> list[TeiRank]:
+    r = await rank_candidates(request, response, st, body.query, body.texts, where=("query", "texts"))
+    scores = r.done.scores
+    return [
+        TeiRank(
+            index=i,
+            score=scores[i] if body.raw_scores else _sigmoid(scores[i]),
+            text=body.texts[i] if body.return_text else None,
+        )
+        for i in r.order
+    ]
+
+
+@router.post(
+    "/v1/rerank",
+    response_model=CohereRerankResponse,
+    response_model_exclude_none=True,
+    responses=responses(*SCORING_ERRORS, ex.NotFound),
+    dependencies=[Depends(require_api_key)],
+    tags=["compatible"],
+    summary="Cohere/Jina/vLLM-compatible rerank: the query's documents, best first",
+)
+async def rerank_v1(
+    request: Request, response: Response, st: StateDep, body: CohereRerankRequest
+) -> CohereRerankResponse:
+    _check_model(body.model, st.registry.require())
+    texts = [d if isinstance(d, str) else d.text for d in body.documents]
+    r = await rank_candidates(request, response, st, body.query, texts, where=("query", "documents"))
+    scores = r.done.scores
+    return CohereRerankResponse(
+        id=r.rid,
+        model=r.done.scorer.name,
+        results=[
+            CohereRerankResult(
+                index=i,
+                relevance_score=_sigmoid(scores[i]),
+                document=RerankDocument(text=texts[i]) if body.return_documents else None,
+            )
+            for i in r.order[: body.top_n]
+        ],
+        usage=RerankUsage(total_tokens=r.done.tokens),
+    )
