@@ -1,0 +1,113 @@
+"""Self-attention over a packed row for the hand-written paths (OPT, encoders): the q, k, v
+projections of all items in one matmul, then attention kept inside each item.
+
+Per-item ``scaled_dot_product_attention`` rather than one block-diagonal mask over the row: a
+mask over the whole row costs (all tokens)^2, and torch has no variable-length kernel on CPU
+(``torch.nn.attention.varlen`` runs on CUDA only); measured at MiniLM's shape (12 heads of 32, 32
+items of 10-150 tokens), the loop is as fast as one padded SDPA call over the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _identity(linears: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
+    """Which tensors the weights are, and how often they were changed in place: a fused copy made
+    from other values (an optimizer step, ``.to()``, a load) must not be used."""
+    params = [p for lin in linears for p in (lin.weight, lin.bias) if p is not None]
+    return tuple((p.data_ptr(), p._version) for p in params)
+
+
+@dataclass
+class FusedQKV:
+    """One layer's q, k, v weights as one matrix, q already scaled: one matmul instead of three.
+    Made again from the weights when they have changed since (an optimizer step, ``.to()``)."""
+
+    scale: float
+    weight: torch.Tensor | None = None
+    bias: torch.Tensor | None = None
+    source: tuple[tuple[int, int], ...] = ()
+
+    @classmethod
+    def of(cls, q: nn.Module, k: nn.Module, v: nn.Module, scale: float) -> FusedQKV | None:
+        # only plain Linear layers: a LoRA wrapper's output is not its base weight's
+        if not all(type(m) is nn.Linear for m in (q, k, v)):
+            return None
+        fused = cls(scale)
+        fused.weights(q, k, v)
+        return fused
+
+    def weights(self, *qkv: Any) -> tuple[torch.Tensor, torch.Tensor | None]:
+        source = _identity(qkv)
+        if self.weight is None or source != self.source:
+            with torch.no_grad():
+                q, k, v = qkv
+                self.weight = torch.cat([q.weight * self.scale, k.weight, v.weight]).contiguous()
+                self.bias = None
+                if all(m.bias is not None for m in qkv):
+                    self.bias = torch.cat([q.bias * self.scale, k.bias, v.bias])
+            self.source = source
+        return self.weight, self.bias
+
+
+def project_qkv(
+    x: torch.Tensor,
+    q: nn.Module,
+    k: nn.Module,
+    v: nn.Module,
+    scale: float,
+    fused: FusedQKV | None = None,
+    rows: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Queries (scaled) for ``rows`` of ``x`` (all rows when None), keys and values for all rows."""
+    if fused is not None and not torch.is_grad_enabled():  # training goes through the modules
+        w, b = fused.weights(q, k, v)
+        if rows is None:
+            return F.linear(x, w, b).chunk(3, dim=-1)  # type: ignore[return-value]
+        e = w.shape[0] // 3
+        qs = F.linear(x[rows], w[:e], None if b is None else b[:e])
+        ks, vs = F.linear(x, w[e:], None if b is None else b[e:]).chunk(2, dim=-1)
+        return qs, ks, vs
+    return q(x if rows is None else x[rows]) * scale, k(x), v(x)
+
+
+def attend_per_item(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    lengths: list[int],
+    heads: int,
+    causal: bool,
+    dropout_p: float = 0.0,
+    one_query: bool = False,
+) -> torch.Tensor:
+    """Attention inside each item of a packed row, q already scaled. ``k``, ``v``: (tokens, e);
+    ``q``: (tokens, e), or with ``one_query`` (items, e): one query per item, the row its score is
+    read from."""
+    e = q.shape[-1]
+    hd = e // heads
+    outs = []
+    start = 0
+    for i, n in enumerate(lengths):
+        qs = q[i : i + 1] if one_query else q[start : start + n]
+        m = qs.shape[0]
+        # 4-D (1, heads, n, head_dim): the layout CPU flash attention takes (3-D falls back to math)
+        o = F.scaled_dot_product_attention(
+            qs.view(1, m, heads, hd).transpose(1, 2),
+            k[start : start + n].view(1, n, heads, hd).transpose(1, 2),
+            v[start : start + n].view(1, n, heads, hd).transpose(1, 2),
+            # a lone query is the item's last token in a decoder, which sees every earlier one (and
+            # SDPA's causal mask is aligned top-left, which would hide them)
+            is_causal=causal and not one_query,
+            scale=1.0,
+            dropout_p=dropout_p,
+        )
+        outs.append(o.transpose(1, 2).reshape(m, e))
+        start += n
+    return torch.cat(outs) if len(outs) > 1 else outs[0]
