@@ -32,7 +32,9 @@ def _positions(embeddings: Any, batch: PackedBatch) -> torch.Tensor:
         return batch.positions
     real = (batch.ids != pad).long()
     seen = real.cumsum(0)
-    before = (seen[batch.starts] - real[batch.starts]).repeat_interleave(torch.tensor(batch.lengths, device=seen.device))
+    before = (seen[batch.starts] - real[batch.starts]).repeat_interleave(
+        torch.tensor(batch.lengths, device=seen.device)
+    )
     return (seen - before) * real + pad
 
 
@@ -52,11 +54,10 @@ class EncoderPacked(ForwardStrategy):
             return False
         if not all(hasattr(layer, part) for layer in layers for part in _LAYER_PARTS):
             return False
-        attn = layers[0].attention
+        attn: Any = layers[0].attention
         if not all(hasattr(attn.self, name) for name in ("query", "key", "value")):
             return False
-        # BERT: pooler, dropout, linear classifier; RoBERTa: a head that reads position 0 itself
-        return isinstance(getattr(model, "classifier", None), nn.Module)
+        return isinstance(getattr(model, "classifier", None), nn.Module)  # what _head reads through
 
     def fuse_for_inference(self, model: Any) -> None:
         selfs = [layer.attention.self for layer in model.base_model.encoder.layer]
@@ -74,13 +75,7 @@ class EncoderPacked(ForwardStrategy):
         for i, layer in enumerate(layers):
             last = i == len(layers) - 1
             h = self._layer(layer, h, batch.lengths, batch.starts if last else None, fused[i])
-        first = h[:, None]  # (items, 1, hidden): each item's first token, where the heads look
-        pooler = getattr(base, "pooler", None)
-        if pooler is not None:
-            logits = model.classifier(model.dropout(pooler(first)))
-        else:
-            logits = model.classifier(first)
-        return logits[:, 0].float()
+        return _head(model, h[:, None])[:, 0].float()
 
     @staticmethod
     def _layer(
@@ -90,9 +85,20 @@ class EncoderPacked(ForwardStrategy):
         a = layer.attention.self
         q, k, v = project_qkv(h, a.query, a.key, a.value, _scale(a), fused, rows)
         p = a.dropout.p if layer.training else 0.0
-        o = attend_per_item(q, k, v, lengths, a.num_attention_heads, causal=False, dropout_p=p, one_query=rows is not None)
+        o = attend_per_item(
+            q, k, v, lengths, a.num_attention_heads, causal=False, dropout_p=p, one_query=rows is not None
+        )
         x = layer.attention.output(o, h if rows is None else h[rows])
         return layer.output(layer.intermediate(x), x)
+
+
+def _head(model: Any, first: torch.Tensor) -> torch.Tensor:
+    """The model's own head on each item's first token, ``first``: (items, 1, hidden)."""
+    pooler = getattr(model.base_model, "pooler", None)
+    if pooler is None:  # RoBERTa: its classification head reads position 0 itself
+        return model.classifier(first)
+    # BERT: the pooler (dense + tanh on [CLS]), dropout, the linear classifier
+    return model.classifier(model.dropout(pooler(first)))
 
 
 def _scale(attn: Any) -> float:

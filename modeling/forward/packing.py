@@ -27,5 +27,11 @@ def pack(seqs: Sequence[Sequence[int]], device: torch.device) -> PackedBatch:
     if device.type == "cuda":
         # pinned: the copies overlap with the work already queued on the GPU
         ids, positions = ids.pin_memory(), positions.pin_memory()
-    move = {"device": device, "non_blocking": device.type == "cuda"}
-    return PackedBatch(ids.to(**move), positions.to(**move), lengths, starts.to(**move), ends.to(**move))
+    nb = device.type == "cuda"
+    return PackedBatch(
+        ids.to(device, non_blocking=nb),
+        positions.to(device, non_blocking=nb),
+        lengths,
+        starts.to(device, non_blocking=nb),
+        ends.to(device, non_blocking=nb),
+    )
