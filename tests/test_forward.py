@@ -171,6 +171,15 @@ def test_fused_weights_follow_the_weights(family: str) -> None:
         torch.testing.assert_close(model(SEQS), ref, atol=1e-4, rtol=1e-4)
 
 
+def test_a_model_built_under_inference_mode_fuses() -> None:
+    """Its weights are inference tensors (no version counter): how the benchmark builds models."""
+    with torch.inference_mode():
+        hf = build("bert")
+        model = PackedRewardModel(hf)
+        model.fuse_for_inference()
+        torch.testing.assert_close(model(SEQS), hf_alone(hf, SEQS), atol=1e-4, rtol=1e-4)
+
+
 def test_empty_items_are_refused() -> None:
     model = PackedRewardModel(build("bert"))
     with pytest.raises(ValueError):

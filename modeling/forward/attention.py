@@ -23,7 +23,9 @@ def _identity(linears: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
     """Which tensors the weights are, and how often they were changed in place: a fused copy made
     from other values (an optimizer step, ``.to()``, a load) must not be used."""
     params = [p for lin in linears for p in (lin.weight, lin.bias) if p is not None]
-    return tuple((p.data_ptr(), p._version) for p in params)
+    # weights made under inference_mode have no version counter (and cannot be changed in place
+    # outside it): their address alone identifies them
+    return tuple((p.data_ptr(), 0 if p.is_inference() else p._version) for p in params)
 
 
 @dataclass
@@ -56,6 +58,24 @@ class FusedQKV:
                     self.bias = torch.cat([q.bias * self.scale, k.bias, v.bias])
             self.source = source
         return self.weight, self.bias
+
+
+class FusesQKV:
+    """For a strategy whose code projects each layer's q, k, v itself: ``fuse_for_inference``
+    keeps one ``FusedQKV`` per layer, which ``project_qkv`` uses under no_grad."""
+
+    def __init__(self) -> None:
+        self._fused: list[FusedQKV | None] = []
+
+    def qkv_layers(self, model: Any) -> list[tuple[nn.Module, nn.Module, nn.Module, float]]:
+        """Each layer's q, k and v projections and the scale of q."""
+        raise NotImplementedError
+
+    def fuse_for_inference(self, model: Any) -> None:
+        self._fused = [FusedQKV.of(*qkv) for qkv in self.qkv_layers(model)]
+
+    def fused(self, layers: int) -> list[FusedQKV | None]:
+        return self._fused or [None] * layers
 
 
 def project_qkv(

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .attention import FusedQKV, attend_per_item, project_qkv
+from .attention import FusedQKV, FusesQKV, attend_per_item, project_qkv
 from .contract import ForwardStrategy
 from .packing import PackedBatch, pack
 
@@ -38,11 +38,8 @@ def _positions(embeddings: Any, batch: PackedBatch) -> torch.Tensor:
     return (seen - before) * real + pad
 
 
-class EncoderPacked(ForwardStrategy):
+class EncoderPacked(FusesQKV, ForwardStrategy):
     name = "encoder-packed"
-
-    def __init__(self) -> None:
-        self._fused: list[FusedQKV | None] = []
 
     @classmethod
     def fits(cls, model: Any) -> bool:
@@ -59,9 +56,9 @@ class EncoderPacked(ForwardStrategy):
             return False
         return isinstance(getattr(model, "classifier", None), nn.Module)  # what _head reads through
 
-    def fuse_for_inference(self, model: Any) -> None:
+    def qkv_layers(self, model: Any) -> list[tuple[nn.Module, nn.Module, nn.Module, float]]:
         selfs = [layer.attention.self for layer in model.base_model.encoder.layer]
-        self._fused = [FusedQKV.of(a.query, a.key, a.value, _scale(a)) for a in selfs]
+        return [(a.query, a.key, a.value, _scale(a)) for a in selfs]
 
     def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
         base = model.base_model
@@ -71,7 +68,7 @@ class EncoderPacked(ForwardStrategy):
             input_ids=ids, position_ids=_positions(base.embeddings, batch)[None], token_type_ids=torch.zeros_like(ids)
         )[0]
         layers = list(base.encoder.layer)
-        fused = self._fused or [None] * len(layers)
+        fused = self.fused(len(layers))
         for i, layer in enumerate(layers):
             last = i == len(layers) - 1
             h = self._layer(layer, h, batch.lengths, batch.starts if last else None, fused[i])

@@ -13,24 +13,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .attention import FusedQKV, attend_per_item, project_qkv
+from .attention import FusedQKV, FusesQKV, attend_per_item, project_qkv
 from .contract import ForwardStrategy
 from .packing import pack
 
 
-class OptPacked(ForwardStrategy):
+class OptPacked(FusesQKV, ForwardStrategy):
     name = "opt-packed"
-
-    def __init__(self) -> None:
-        self._fused: list[FusedQKV | None] = []
 
     @classmethod
     def fits(cls, model: Any) -> bool:
         return model.config.model_type == "opt" and isinstance(getattr(model, "score", None), nn.Module)
 
-    def fuse_for_inference(self, model: Any) -> None:
+    def qkv_layers(self, model: Any) -> list[tuple[nn.Module, nn.Module, nn.Module, float]]:
         attns = [layer.self_attn for layer in model.model.decoder.layers]
-        self._fused = [FusedQKV.of(a.q_proj, a.k_proj, a.v_proj, a.scaling) for a in attns]
+        return [(a.q_proj, a.k_proj, a.v_proj, a.scaling) for a in attns]
 
     def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
         dec = model.model.decoder
@@ -41,7 +38,7 @@ class OptPacked(ForwardStrategy):
         positions = batch.positions + dec.embed_positions.offset
         h = x + F.embedding(positions, dec.embed_positions.weight).to(x.dtype)
         layers = list(dec.layers)
-        fused = self._fused or [None] * len(layers)
+        fused = self.fused(len(layers))
         for i, layer in enumerate(layers):
             last = i == len(layers) - 1
             h = self._layer(layer, h, batch.lengths, batch.ends if last else None, fused[i])
