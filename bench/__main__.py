@@ -19,6 +19,7 @@ from model_store import ModelStore
 
 from .architectures import bench_architectures
 from .architectures import markdown as architectures_markdown
+from .architectures import targets as architectures_targets
 from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
 from .rank import bench_rank
@@ -248,6 +249,7 @@ def main() -> None:
             if quick:
                 result["training"]["runs"].pop("TRL RewardTrainer", None)
     result["targets"] = targets(result["serving"], result.get("training"))
+    result["targets"] += architectures_targets(result.get("architectures") or {})
     if "challenger" in result:
         result["targets"].append(
             ("live p99 at half load, challenger share 1.0 / none (at most)", result["challenger"]["p99_ratio"], 1.10)

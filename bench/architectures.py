@@ -1,11 +1,16 @@
-"""Per architecture family, in one run: the forward the service uses (``PackedRewardModel``:
-OPT's hand-written padding-free path, transformers' packed sequences for other decoders, padded
-for encoders) against the plain padded Hugging Face forward, on the same items and weights.
+"""Per architecture family, in one run: the forward strategy the service chooses
+(``modeling/forward/``: OPT's hand-written padding-free path, the packed encoder path for BERT and
+RoBERTa, transformers' packed sequences for other decoders, padded where none matches) against
+the plain padded Hugging Face forward, on the same items and weights.
 
 Models are random, built from a config at one size (hidden 256, 4 layers, 4 heads, FFN 1024,
 vocabulary 8000), so only the forward differs between families' rows. Items: random token ids
 of mixed lengths (16-256, as chat replies and short reviews are), scored in batches of 16.
-``python -m bench.architectures`` prints the table; ``make bench`` includes it.
+
+Then the default model's shape (MiniLM: BERT, hidden 384, 6 layers, 12 heads, random weights):
+packed against padded on items of 10-150 tokens in batches of 32, as they arrive (the figure
+issue 19 targets at 1.5x), and padded once more with length-sorted batches, for scale.
+``python -m bench.architectures`` prints the tables; ``make bench`` includes them.
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ def _config(family: str) -> Any:
             hidden_size=h, intermediate_size=f, num_hidden_layers=n, num_attention_heads=a, num_key_value_heads=a // 2,
             head_dim=h // a, max_position_embeddings=p, **common,
         )  # fmt: skip
+    if family == "bert":
+        return tf.BertConfig(
+            hidden_size=h, num_hidden_layers=n, num_attention_heads=a, intermediate_size=f, max_position_embeddings=p,
+            **common,
+        )  # fmt: skip
     if family == "roberta":
         return tf.RobertaConfig(
             hidden_size=h, num_hidden_layers=n, num_attention_heads=a, intermediate_size=f,
@@ -58,7 +68,10 @@ def _config(family: str) -> Any:
     raise ValueError(family)
 
 
-FAMILIES = ("opt", "gpt2", "llama", "qwen3", "roberta", "deberta-v2")
+FAMILIES = ("opt", "gpt2", "llama", "qwen3", "bert", "roberta", "deberta-v2")
+# sentence-transformers/all-MiniLM-L6-v2, the default base model
+MINILM = {"hidden_size": 384, "num_hidden_layers": 6, "num_attention_heads": 12, "intermediate_size": 1536}
+ENCODER_TARGET = 1.5
 
 
 def _items_per_s(fn: PackedRewardModel, items: list[list[int]], batch: int) -> float:
@@ -88,8 +101,7 @@ def bench_architectures(quick: bool = False, repeats: int = 3, families: tuple[s
         model = AutoModelForSequenceClassification.from_config(_config(family)).eval()
         ours = PackedRewardModel(model).eval()
         ours.fuse_for_inference()
-        plain = PackedRewardModel(model).eval()
-        plain.path = "padded"  # the plain Hugging Face forward, right-padded to the batch's longest item
+        plain = PackedRewardModel.padded(model).eval()  # right-padded to the batch's longest item
         # the same scores, item by item, before any timing
         diff = float((ours(items[:batch]) - plain(items[:batch])).abs().max())
         for fn in (ours, plain):  # warm-up
@@ -100,15 +112,72 @@ def bench_architectures(quick: bool = False, repeats: int = 3, families: tuple[s
             runs["padded"].append(_items_per_s(plain, items, batch))
         o, p = statistics.median(runs["ours"]), statistics.median(runs["padded"])
         out["families"][family] = {
-            "path": ours.path,
+            "path": ours.strategy.name,
             "ours_items_per_s": o,
             "padded_items_per_s": p,
             "ratio": o / p,
             "max_abs_diff": diff,
             "runs": runs,
         }
-        log.info("%s: %s path %.1f items/s, padded HF %.1f items/s (%.2fx)", family, ours.path, o, p, o / p)
+        log.info("%s: %s %.1f items/s, padded HF %.1f items/s (%.2fx)", family, ours.strategy.name, o, p, o / p)
+    out["encoder"] = bench_encoder(quick, repeats)
     return out
+
+
+@torch.inference_mode()
+def bench_encoder(quick: bool = False, repeats: int = 3) -> dict[str, Any]:
+    """Packed vs padded forward at MiniLM's shape, on the same items, runs interleaved."""
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=30522, max_position_embeddings=512, num_labels=1, **MINILM)
+    model = BertForSequenceClassification(config).eval()
+    rng = random.Random(1)
+    n_items, batch = (64 if quick else 192), 32
+    # [CLS] ... [SEP] around random ids, as BERT's tokenizer frames an item
+    items = [[101, *(rng.randrange(1000, 30000) for _ in range(rng.randint(10, 150) - 2)), 102] for _ in range(n_items)]
+    by_length = sorted(items, key=len)
+    ours = PackedRewardModel(model).eval()
+    ours.fuse_for_inference()
+    plain = PackedRewardModel.padded(model).eval()
+    diff = float((ours(items[:batch]) - plain(items[:batch])).abs().max())
+    for fn in (ours, plain):  # warm-up
+        fn(items[:batch])
+    runs: dict[str, list[float]] = {"packed": [], "padded": [], "padded_sorted": []}
+    for _ in range(repeats):
+        runs["packed"].append(_items_per_s(ours, items, batch))
+        runs["padded"].append(_items_per_s(plain, items, batch))
+        runs["padded_sorted"].append(_items_per_s(plain, by_length, batch))
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    ratio = med["packed"] / med["padded"]
+    log.info(
+        "encoder (MiniLM shape): %s %.1f items/s, padded %.1f (%.2fx)",
+        ours.strategy.name,
+        med["packed"],
+        med["padded"],
+        ratio,
+    )
+    return {
+        "shape": MINILM,
+        "items": n_items,
+        "batch": batch,
+        "mean_tokens": statistics.mean(len(s) for s in items),
+        "path": ours.strategy.name,
+        "packed_items_per_s": med["packed"],
+        "padded_items_per_s": med["padded"],
+        "padded_sorted_items_per_s": med["padded_sorted"],
+        "ratio": ratio,
+        "sorted_ratio": med["packed"] / med["padded_sorted"],
+        "target": ENCODER_TARGET,
+        "max_abs_diff": diff,
+        "runs": runs,
+    }
+
+
+def targets(r: dict[str, Any]) -> list[tuple[str, float, float | None]]:
+    """Rows for ``make bench``'s targets table."""
+    e = r.get("encoder")
+    return [("packed vs padded encoder forward, MiniLM shape, 10-150 tokens", e["ratio"], e["target"])] if e else []
 
 
 def markdown(r: dict[str, Any]) -> list[str]:
@@ -125,6 +194,24 @@ def markdown(r: dict[str, Any]) -> list[str]:
             f"| {fam} | {x['path']} | {x['ours_items_per_s']:.1f} | {x['padded_items_per_s']:.1f} | "
             f"{x['ratio']:.2f}x | {x['max_abs_diff']:.1e} |"
         )
+    e = r.get("encoder")
+    if e:
+        met = "met" if e["ratio"] >= e["target"] else "NOT met"
+        lines += [
+            "",
+            f"## packed vs padded encoder forward (CPU; MiniLM's shape, random weights: hidden "
+            f"{e['shape']['hidden_size']}, {e['shape']['num_hidden_layers']} layers, {e['items']} items of 10-150 "
+            f"tokens, mean {e['mean_tokens']:.0f}, batches of {e['batch']}, median of {len(e['runs']['packed'])})",
+            "",
+            "| forward | items/s | packed is |",
+            "|---|---|---|",
+            f"| {e['path']} | {e['packed_items_per_s']:.1f} | |",
+            f"| padded HF, batches as they arrive | {e['padded_items_per_s']:.1f} | {e['ratio']:.2f}x |",
+            f"| padded HF, length-sorted batches | {e['padded_sorted_items_per_s']:.1f} | {e['sorted_ratio']:.2f}x |",
+            "",
+            f"packed vs padded: {e['ratio']:.2f}x (target {e['target']:.1f}x: {met}); "
+            f"max score difference {e['max_abs_diff']:.1e}",
+        ]
     return [*lines, ""]
 
 

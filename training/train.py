@@ -292,7 +292,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     if sharded:
         # FSDP and DeepSpeed hook the modules' own forwards: train through the Hugging Face
         # forward (padded), which they know, rather than the packed path that reaches into layers.
-        model.packed.path = "padded"
+        model.packed = PackedRewardModel.padded(model.hf).to(device)
     packed = model.packed.train()
     optim = make_optimizer(packed, cfg, fused=device.type == "cuda" and not sharded)
     # DDP on several processes (torchrun, accelerate launch), FSDP or DeepSpeed as the launcher's
