@@ -148,7 +148,8 @@ def build(cfg: TrainConfig, texts: Iterable[str]) -> Base:
     n = sum(p.numel() for p in base.model.parameters())
     log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(base.tokenizer))
     if cfg.freeze_embeddings:
-        embeddings: Any = base.model.get_input_embeddings()
+        hf: Any = base.model  # a transformers PreTrainedModel
+        embeddings = hf.get_input_embeddings()
         embeddings.weight.requires_grad_(False)
         log.info("token embeddings frozen (%.1fM parameters)", embeddings.weight.numel() / 1e6)
     return base
