@@ -26,6 +26,9 @@ from .rank import bench_rank
 from .rank import markdown as rank_markdown
 from .serve import bench_model
 from .train import bench_training
+from .train_default import bench_default_training
+from .train_default import markdown as default_training_markdown
+from .train_default import ratio as default_training_ratio
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,6 +175,8 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{acc[len(acc) // 2]:.3f} ({acc[0]:.3f}-{acc[-1]:.3f}) |"
             )
         lines.append("")
+    if result.get("default_training"):
+        lines += default_training_markdown(result["default_training"])
     lines += ["## targets", "", "| target | measured | goal | met |", "|---|---|---|---|"]
     for name, value, goal in result["targets"]:
         if goal is None:
@@ -248,11 +253,20 @@ def main() -> None:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:
                 result["training"]["runs"].pop("TRL RewardTrainer", None)
+            result["default_training"] = bench_default_training(peak, quick, repeats)
     result["targets"] = targets(result["serving"], result.get("training"))
     result["targets"] += architectures_targets(result.get("architectures") or {})
     if "challenger" in result:
         result["targets"].append(
             ("live p99 at half load, challenger share 1.0 / none (at most)", result["challenger"]["p99_ratio"], 1.10)
+        )
+    if "default_training" in result:
+        result["targets"].append(
+            (
+                "default model training pairs/s vs reference recipe",
+                default_training_ratio(result["default_training"]),
+                2.0,
+            )
         )
     if "rank" in result:
         result["targets"].append(
