@@ -4,7 +4,7 @@ pinned evaluation set and the quality gate. Scores come from the weights that ar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +39,21 @@ def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[li
 
 @dataclass
 class Judge:
-    """Scores items with a model as it will be saved, in token-budgeted batches."""
+    """Scores items with a model as it will be saved, in token-budgeted batches; an item is
+    scored once however many figures read it (validation and its parts share theirs)."""
 
     model: PackedRewardModel
     spec: InputSpec
     tokenizer: Any
     batch_tokens: int
+    _seen: dict[tuple[str | None, str], float] = field(default_factory=dict)
 
     def items(self, items: list[tuple[str | None, str]]) -> np.ndarray:
-        return score_all(self.model, encode(self.spec, self.tokenizer, items), self.batch_tokens)
+        new = list(dict.fromkeys(i for i in items if i not in self._seen))
+        if new:
+            scores = score_all(self.model, encode(self.spec, self.tokenizer, new), self.batch_tokens)
+            self._seen.update(zip(new, scores.tolist(), strict=True))
+        return np.array([self._seen[i] for i in items], dtype=np.float64)
 
     def pairs(self, pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
         # chosen and rejected in one call: the batches fill up and each distinct item is scored once
