@@ -77,20 +77,19 @@ def _evaluate(hf: Any, spec: InputSpec, tok: Any, va: Any) -> float:
     return pair_metrics(score_all(model, vc), score_all(model, vr))["accuracy"]
 
 
-def reference(cfg: TrainConfig) -> dict[str, Any]:
-    """The reference recipe: random batches, every sequence padded to max_length, chosen and
-    rejected in two forward passes."""
-    tr, va, spec, hf, tok = _setup(cfg)
+def reference_loop(
+    hf: Any, pad_id: int, chosen: list[list[int]], rejected: list[list[int]], cfg: TrainConfig, steps: int
+) -> tuple[int, int, float]:
+    """The reference recipe's loop: random batches of pairs, every sequence padded to max_length,
+    chosen and rejected in two forward passes, the same optimizer and schedule as ours. Returns
+    (pairs seen, real tokens, seconds)."""
     hf.train()
-    tc, trj = encode_pairs(spec, tok, tr)
-    opt = make_optimizer(hf, cfg)  # the same optimizer and schedule as ours
-    rng = random.Random(cfg.seed)
-    order = list(range(len(tr)))
-    rng.shuffle(order)
-    pad = tok.pad_token_id
+    opt = make_optimizer(hf, cfg)
+    order = list(range(len(chosen)))
+    random.Random(cfg.seed).shuffle(order)
 
     def padded(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = torch.full((len(seqs), cfg.max_length), pad)
+        ids = torch.full((len(seqs), cfg.max_length), pad_id)
         mask = torch.zeros((len(seqs), cfg.max_length), dtype=torch.long)
         for j, s in enumerate(seqs):
             ids[j, : len(s)] = torch.tensor(s)
@@ -99,12 +98,12 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
 
     seen = tokens = 0
     t0 = time.perf_counter()
-    for step in range(cfg.max_steps):
+    for step in range(steps):
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * lr_factor(step / cfg.max_steps, cfg.warmup_ratio)
+            group["lr"] = cfg.lr * lr_factor(step / steps, cfg.warmup_ratio)
         idx = [order[(step * cfg.batch_size + k) % len(order)] for k in range(cfg.batch_size)]
-        ci, cm = padded([tc[i] for i in idx])
-        ri, rm = padded([trj[i] for i in idx])
+        ci, cm = padded([chosen[i] for i in idx])
+        ri, rm = padded([rejected[i] for i in idx])
         rc = hf(input_ids=ci, attention_mask=cm).logits[:, 0]
         rr = hf(input_ids=ri, attention_mask=rm).logits[:, 0]
         loss = -F.logsigmoid(rc - rr).mean()
@@ -113,8 +112,15 @@ def reference(cfg: TrainConfig) -> dict[str, Any]:
         opt.step()
         opt.zero_grad(set_to_none=True)
         seen += len(idx)
-        tokens += sum(len(tc[i]) + len(trj[i]) for i in idx)
-    secs = time.perf_counter() - t0
+        tokens += sum(len(chosen[i]) + len(rejected[i]) for i in idx)
+    return seen, tokens, time.perf_counter() - t0
+
+
+def reference(cfg: TrainConfig) -> dict[str, Any]:
+    """The reference recipe on the IMDB pairs."""
+    tr, va, spec, hf, tok = _setup(cfg)
+    tc, trj = encode_pairs(spec, tok, tr)
+    seen, tokens, secs = reference_loop(hf, tok.pad_token_id, tc, trj, cfg, cfg.max_steps)
     return {
         "pairs_per_s": seen / secs,
         "tokens_per_s": tokens / secs,

@@ -9,18 +9,18 @@ each loop really computes (padding included), against the fp32 matmul peak of th
 
 from __future__ import annotations
 
-import random
-import time
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from training.config import TrainConfig, load_toml
-from training.train import build_model, fit, lr_factor, make_optimizer, processes, training_data
+from training.evaluation import encode_pairs
+from training.train import build_model, fit, processes, training_data
 
 from .common import log
+from .train import reference_loop
 
 CONFIG = Path(__file__).resolve().parents[1] / "training" / "configs" / "default.toml"
 
@@ -54,47 +54,12 @@ def ours(cfg: TrainConfig, peak: float) -> dict[str, Any]:
 
 
 def reference(cfg: TrainConfig, peak: float, steps: int) -> dict[str, Any]:
-    ref = TrainConfig.from_dict({**cfg.__dict__, "freeze_embeddings": False, "base_dropout": -1.0})
+    ref = TrainConfig.from_dict({**dataclasses.asdict(cfg), "freeze_embeddings": False, "base_dropout": -1.0})
     with processes(ref) as procs, training_data(ref) as data:
         model = build_model(ref, data, procs)
-        hf, tok = model.hf.train(), model.tokenizer
-        from training.evaluation import encode_pairs
-
-        pairs = data.train
-        chosen, rejected = encode_pairs(model.spec, tok, pairs)
-    opt = make_optimizer(hf, ref)
-    rng = random.Random(ref.seed)
-    order = list(range(len(pairs)))
-    rng.shuffle(order)
-    width = ref.max_length
-
-    def padded(seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        ids = torch.full((len(seqs), width), tok.pad_token_id)
-        mask = torch.zeros((len(seqs), width), dtype=torch.long)
-        for j, s in enumerate(seqs):
-            ids[j, : len(s)] = torch.tensor(s)
-            mask[j, : len(s)] = 1
-        return ids, mask
-
-    seen = tokens = 0
-    t0 = time.perf_counter()
-    for step in range(steps):
-        for group in opt.param_groups:
-            group["lr"] = ref.lr * lr_factor(step / steps, ref.warmup_ratio)
-        idx = [order[(step * ref.batch_size + k) % len(order)] for k in range(ref.batch_size)]
-        ci, cm = padded([chosen[i] for i in idx])
-        ri, rm = padded([rejected[i] for i in idx])
-        rc = hf(input_ids=ci, attention_mask=cm).logits[:, 0]
-        rr = hf(input_ids=ri, attention_mask=rm).logits[:, 0]
-        loss = -F.logsigmoid(rc - rr).mean()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(hf.parameters(), ref.max_grad_norm)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        seen += len(idx)
-        tokens += sum(len(chosen[i]) + len(rejected[i]) for i in idx)
-    secs = time.perf_counter() - t0
-    flops = 6 * _body_params(hf) * seen * 2 * width  # padded positions are computed too
+        chosen, rejected = encode_pairs(model.spec, model.tokenizer, data.train)
+    seen, tokens, secs = reference_loop(model.hf, model.tokenizer.pad_token_id, chosen, rejected, ref, steps)
+    flops = 6 * _body_params(model.hf) * seen * 2 * ref.max_length  # padded positions are computed too
     return {
         "pairs_per_s": seen / secs,
         "items_per_s": 2 * seen / secs,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model_store import BaseSource
+from model_store.manifest import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,6 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "rewardgate"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _installed(base: PackagedBase) -> tuple[str, Path]:
     try:
         dist = importlib.metadata.distribution(base.package)
@@ -91,7 +84,7 @@ def _installed(base: PackagedBase) -> tuple[str, Path]:
 def _check(base: PackagedBase, version: str, directory: Path) -> None:
     for file, want in base.files.items():
         path = directory / file
-        got = sha256_of(path) if path.is_file() else "(missing)"
+        got = sha256_file(path) if path.is_file() else "(missing)"
         if got != want:
             raise BaseModelError(
                 f"package {base.package} {version}: {file} has sha256 {got}, expected {want}; "
