@@ -11,6 +11,8 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 
+from model_store import ModelStore
+
 from . import docs, errors
 from .batcher import Batcher
 from .compat import router as compat_router
@@ -24,7 +26,8 @@ from .settings import Settings
 from .state import AppState
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, store: ModelStore | None = None) -> FastAPI:
+    """The app; ``store``: an already open model store instead of the one ``settings`` names."""
     metrics = Metrics()
     # One thread runs all torch work (loading, warm-up, every forward): see registry.py.
     torch_thread = ThreadPoolExecutor(1, thread_name_prefix="rewardgate-torch")
@@ -33,7 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings=settings,
         metrics=metrics,
         torch_thread=torch_thread,
-        registry=ModelRegistry(settings, metrics, torch_thread),
+        registry=ModelRegistry(settings, metrics, torch_thread, store),
         batcher=batcher,
         recorder=DecisionRecorder(batcher, metrics, settings.threshold, settings.decision_log_text),
     )

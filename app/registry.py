@@ -22,7 +22,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from model_store import StoreError, Version, check_name, open_store
+from model_store import ModelStore, StoreError, Version, check_name, open_store
 from modeling.loader import LoadedModel, load_files
 
 from .exceptions import InvalidInput, NotReady, ReloadFailed, ShuttingDown
@@ -48,10 +48,13 @@ def _checked(version: str) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, settings: Settings, metrics: Metrics, torch_thread: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, torch_thread: ThreadPoolExecutor, store: ModelStore | None = None
+    ) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.store = open_store(settings.store, settings.store_options or None, settings.cache)
+        # ``store``: an already open store (tests wrap a real one); default: the one settings name
+        self.store = store or open_store(settings.store, settings.store_options or None, settings.cache)
         self.leases = Leases(self.store, settings.model)
         self.torch_thread = torch_thread
         self.scorer: Scorer | None = None
