@@ -178,7 +178,9 @@ def start_app(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("python -m app did not become ready")
 
 
-def _send_all(url: str, requests: int, items: int) -> tuple[list[threading.Thread], list[tuple[int, Any]]]:
+def _send_all(
+    url: str, requests: int, items: int, timeout: float
+) -> tuple[list[threading.Thread], list[tuple[int, Any]]]:
     """``requests`` concurrent /score calls of ``items`` items each, in threads; once all are queued
     or being scored (seen through /metrics, so however slowly the machine connects them), return.
     Each answer lands in the list as (status, body)."""
@@ -187,7 +189,7 @@ def _send_all(url: str, requests: int, items: int) -> tuple[list[threading.Threa
     def call(i: int) -> None:
         texts = [f"reply {i}.{k} " + "long reply " * 30 for k in range(items)]
         try:
-            r = httpx.post(url + "/score", json={"items": texts}, timeout=600)  # the drain's length, not ours
+            r = httpx.post(url + "/score", json={"items": texts}, timeout=timeout)
         except httpx.HTTPError as exc:  # recorded, so the test says what went wrong
             answers.append((0, {"exception": repr(exc)}))
             return
@@ -224,7 +226,7 @@ def test_sigterm_drains_in_flight_work_and_exits_0(trained_store: dict) -> None:
     }
     proc, url = start_app(env)
     try:
-        inflight, answers = _send_all(url, requests, items)
+        inflight, answers = _send_all(url, requests, items, timeout=600)  # the drain's length, not ours
         proc.send_signal(signal.SIGTERM)
         scored = metric_samples(url)["rewardgate_items_scored_total"]
         assert scored < requests * items, "all work was done before SIGTERM: nothing was in flight"
@@ -256,7 +258,7 @@ def test_work_left_when_drain_time_runs_out_gets_503_shutting_down(trained_store
     }
     proc, url = start_app(env)
     try:
-        inflight, answers = _send_all(url, requests, items)
+        inflight, answers = _send_all(url, requests, items, timeout=120)
         proc.send_signal(signal.SIGTERM)
         for t in inflight:
             t.join()
