@@ -77,26 +77,27 @@ def fail_warmup(root: Path, vid: str) -> None:
     path.write_text(json.dumps(m))
 
 
-def run(store: RecordingStore, scenario: Any, **settings: Any) -> None:
-    """Run ``scenario(registry)`` on a fresh registry over ``store``, then shut it down."""
+def run(store: RecordingStore, scenario: Any) -> None:
+    """Run ``scenario(registry)`` on a fresh registry over ``store``, shut the registry down as the
+    app does, and check what the store saw: per version lease, release, lease, release...; every
+    lease released exactly once, none twice, none left held."""
     torch_thread = ThreadPoolExecutor(1)
 
     async def main() -> None:
-        registry = ModelRegistry(Settings(store=store.root, **settings), Metrics(), torch_thread, store=store)
-        await scenario(registry)
+        registry = ModelRegistry(Settings(store=store.root), Metrics(), torch_thread, store=store)
+        try:
+            await scenario(registry)
+        finally:
+            await registry.close()
 
     try:
         asyncio.run(main())
     finally:
         torch_thread.shutdown(wait=True)
-
-
-def assert_each_released_once(store: RecordingStore) -> None:
-    """Per version, the store saw lease, release, lease, release...: every lease released exactly
-    once, none twice, none left behind."""
     for version in {v for _, v in store.calls}:
         kinds = [k for k, v in store.calls if v == version]
         assert kinds == ["lease", "release"] * (len(kinds) // 2) and len(kinds) % 2 == 0, (version, store.calls)
+        assert not store.held(version)
 
 
 def test_failed_load_releases_its_lease_and_keeps_the_served_one(store_copy: dict) -> None:
@@ -111,11 +112,8 @@ def test_failed_load_releases_its_lease_and_keeps_the_served_one(store_copy: dic
         assert store.calls == [("lease", v2), ("lease", v1), ("release", v1)]
         assert store.held(v2) and not store.held(v1)
         assert reg.require().version == v2
-        await reg.close()
 
     run(store, scenario)
-    assert_each_released_once(store)
-    assert not store.held(v2)
 
 
 def test_replaced_champion_is_released_once_and_a_same_version_reload_keeps_it(store_copy: dict) -> None:
@@ -131,11 +129,8 @@ def test_replaced_champion_is_released_once_and_a_same_version_reload_keeps_it(s
         await reg.reload(v1)
         assert store.calls == [("lease", v2), ("lease", v1), ("release", v2)]
         assert store.held(v1) and reg.leases.count(v1) == 1
-        await reg.close()
-        assert store.calls[-1] == ("release", v1)
 
     run(store, scenario)
-    assert_each_released_once(store)
 
 
 def test_a_reload_keeps_the_version_the_challenger_still_serves(store_copy: dict) -> None:
@@ -152,10 +147,8 @@ def test_a_reload_keeps_the_version_the_challenger_still_serves(store_copy: dict
         await reg.set_challenger(None)  # the removed challenger: released now, once
         assert store.count("release")[v1] == 1 and not store.held(v1)
         assert store.held(v2)
-        await reg.close()
 
     run(store, scenario)
-    assert_each_released_once(store)
 
 
 def test_failed_challenger_releases_its_lease_and_the_old_challenger_stays(store_copy: dict) -> None:
@@ -172,11 +165,8 @@ def test_failed_challenger_releases_its_lease_and_the_old_challenger_stays(store
         assert store.count("lease")[v1] == store.count("release")[v1] == 1 and not store.held(v1)
         assert reg.challenger is not None and reg.challenger.version == v2
         assert reg.challenger_info().share == 0.5
-        await reg.close()
 
     run(store, scenario)
-    assert_each_released_once(store)
-    assert not store.held(v2)
 
 
 def test_shutdown_releases_champion_and_challenger_once(store_copy: dict) -> None:
@@ -192,8 +182,6 @@ def test_shutdown_releases_champion_and_challenger_once(store_copy: dict) -> Non
         await reg.close()  # a second close lets go of nothing more
 
     run(store, scenario)
-    assert_each_released_once(store)
-    assert not store.held(v1) and not store.held(v2)
 
 
 def test_a_load_cancelled_at_shutdown_releases_its_lease(store_copy: dict) -> None:
@@ -210,12 +198,10 @@ def test_a_load_cancelled_at_shutdown_releases_its_lease(store_copy: dict) -> No
         with pytest.raises(asyncio.CancelledError):
             await load
         store.verify_gate.set()
-        await reg.close()
-        assert reg.leases.count(v1) == 0
+        assert reg.leases.count(v1) == 0 and not store.held(v1)
 
     run(store, scenario)
     assert store.calls == [("lease", v1), ("release", v1)]
-    assert not store.held(v1)
 
 
 class SlowStore(ModelStore):
