@@ -102,12 +102,14 @@ class ModelRegistry:
         """On the torch thread: from the version already resolved and verified, so no store call
         (slow for an object store) ever holds up the thread every forward runs on."""
         s = self.settings
+        t0 = time.perf_counter()
         spec = version.manifest.input
         model, tokenizer, device, dtype = load_files(version.path, spec, s.device, s.dtype, version.id)
         loaded = LoadedModel(version=version, model=model, tokenizer=tokenizer, spec=spec, device=device, dtype=dtype)
+        took = time.perf_counter() - t0
         scorer = Scorer(loaded)
-        took = scorer.warmup()
-        log.info("loaded and warmed %s/%s on %s %s in %.2fs", scorer.name, scorer.version, device, dtype, took)
+        warm = scorer.warmup()
+        log.info("loaded %s/%s on %s %s in %.1fs; warmed in %.2fs", version.name, version.id, device, dtype, took, warm)
         return scorer
 
     # -- the champion ---------------------------------------------------------------------------
@@ -148,7 +150,8 @@ class ModelRegistry:
         reason (``last_error``); with a watcher, a later ``current`` is picked up."""
         try:
             await self.reload()
-        except (ReloadFailed, ShuttingDown) as exc:
+        except (ReloadFailed, InvalidInput, ShuttingDown) as exc:  # InvalidInput: a malformed pinned version
+            self.last_error = self.last_error or exc.message
             log.error("no model served yet: %s", exc.message)
         await self.initial_challenger()
 
