@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import math
 import os
 import signal
+import socket
 import threading
 from typing import Any
 
@@ -14,14 +17,27 @@ import uvicorn
 from .main import create_app
 from .settings import Settings
 
+# After the drain deadline, time for the 503s of unfinished work to go out before uvicorn gives up
+# on open requests (it would cancel them: a bare 500 to each caller).
+ANSWER_MARGIN_S = 5
+
 
 class DrainingServer(uvicorn.Server):
     """On SIGTERM/SIGINT, mark the app draining first (``/readyz`` answers 503, new scoring work
-    gets 503), then let uvicorn stop accepting and finish in-flight requests."""
+    gets 503), then let uvicorn stop accepting and finish in-flight requests, for up to
+    ``REWARDGATE_DRAIN_TIMEOUT_S``; what is unfinished then is answered 503 ``shutting_down``."""
 
     def __init__(self, config: uvicorn.Config, app: Any) -> None:
         super().__init__(config)
         self._app = app
+        self._drain: asyncio.Task[None] | None = None
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn waits for open requests before it runs the app's own shutdown: the drain clock
+        # starts here, when the listener closes, so the deadline passes while callers still wait
+        st = self._app.state.rewardgate
+        self._drain = asyncio.create_task(st.batcher.drain(st.settings.drain_timeout_s), name="rewardgate-drain")
+        await super().shutdown(sockets)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         st = self._app.state.rewardgate
@@ -54,7 +70,7 @@ def main() -> None:
         port=args.port,
         workers=1,
         log_level=settings.log_level,
-        timeout_graceful_shutdown=int(settings.drain_timeout_s) or None,
+        timeout_graceful_shutdown=math.ceil(settings.drain_timeout_s) + ANSWER_MARGIN_S,
         access_log=False,
     )  # access logs are metrics' job; no user text in logs
     # uvicorn re-raises the signal it caught once it has shut down; with the default handler in

@@ -55,6 +55,39 @@ class Timing:
             self.inference = max(j.finished - j.started for j in done)
 
 
+def cut(queue: deque[Job], max_items: int, max_tokens: int) -> tuple[list[Job], deque[Job]]:
+    """The next batch from the head of ``queue``, and what stays queued, in order. A batch holds
+    jobs of one scorer (the head's), at most ``max_items`` of them, and at most ``max_tokens`` as
+    that scorer counts a batch's cost; the first job always fits, however long. Jobs whose caller
+    is gone are dropped."""
+    while queue and queue[0].future.done():
+        queue.popleft()  # cancelled: its caller is gone
+    if not queue:
+        return [], queue
+    scorer = queue[0].scorer
+    batch: list[Job] = []
+    total = width = 0
+    keep: deque[Job] = deque()
+    while queue:
+        job = queue.popleft()
+        if job.future.done():
+            continue
+        if job.scorer is not scorer:
+            keep.append(job)  # another version (a reload came between): a later batch
+            continue
+        n = len(job.ids)
+        full = len(batch) >= max_items
+        if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > max_tokens):
+            keep.append(job)
+            keep.extend(queue)
+            queue.clear()
+            break
+        batch.append(job)
+        total += n
+        width = max(width, n)
+    return batch, keep
+
+
 class Batcher:
     def __init__(self, settings: Settings, metrics: Metrics, executor: ThreadPoolExecutor) -> None:
         # On CPU, ~2k-token batches keep activations in cache and still beat one item per
@@ -73,34 +106,47 @@ class Batcher:
         self._task: asyncio.Task[None] | None = None
         self._last_batch = 1
         self.busy = False
+        self.inflight: list[Job] = []  # the batch whose forward is running
+        self.closed = False  # drain time ran out: no new work, unfinished work answered ShuttingDown
         self.peak_depth = 0  # high-water mark, for tests and soak runs
 
     # -- public -----------------------------------------------------------------------------
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="rewardgate-batcher")
 
-    async def stop(self, drain_timeout: float) -> None:
-        """Let queued work finish (up to ``drain_timeout``), then stop the worker."""
-        deadline = time.monotonic() + drain_timeout
+    async def drain(self, timeout: float) -> None:
+        """Let queued and running work finish for up to ``timeout`` seconds; then every caller
+        still waiting (queued, or in the batch being computed) gets ``ShuttingDown``, a 503 with
+        Retry-After that tells it to try elsewhere, and new work is refused the same way. The
+        forward already running is not interrupted (it cannot be); its result is dropped."""
+        deadline = time.monotonic() + timeout
         while (self.pending or self.busy) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        self.closed = True
+        err = ShuttingDown("the server is shutting down: drain time ran out before this work was done")
+        for job in (*self.inflight, *self.pending, *self.background):
+            if not job.future.done():
+                job.future.set_exception(err)
+        self.pending.clear()
+        self.background.clear()
+
+    async def stop(self, drain_timeout: float) -> None:
+        """``drain``, then stop the worker."""
+        await self.drain(drain_timeout)
         if self._task:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        for job in (*self.pending, *self.background):
-            if not job.future.done():
-                job.future.set_exception(ShuttingDown("the server is shutting down"))
-        self.pending.clear()
-        self.background.clear()
 
     @property
     def depth(self) -> int:
         return len(self.pending)
 
     async def submit(self, scorer: Scorer, seqs: list[list[int]], timing: Timing | None = None) -> list[float]:
+        if self.closed:
+            raise ShuttingDown("the server is shutting down")
         if len(seqs) > self.max_queue:  # no retry could ever cure this one
             raise TooManyItems(f"{len(seqs)} items; the whole queue holds at most {self.max_queue}")
         if len(self.pending) + len(seqs) > self.max_queue:
@@ -129,7 +175,7 @@ class Batcher:
         """Queue low-priority work (challenger scoring); None when its queue is full. The queue is
         short on purpose: when live traffic leaves too little idle time, challenger work is
         skipped (and counted) rather than piling up behind it."""
-        if len(self.background) + len(seqs) > min(self.max_queue, BACKGROUND_QUEUE):
+        if self.closed or len(self.background) + len(seqs) > min(self.max_queue, BACKGROUND_QUEUE):
             return None
         loop = asyncio.get_running_loop()
         jobs = [Job(ids, scorer, loop.create_future()) for ids in seqs]
@@ -141,40 +187,12 @@ class Batcher:
     def _take(self) -> list[Job]:
         """The next batch: live work first; background work (challenger scoring) only when no
         live item waits, so it never delays a caller."""
-        batch, self.pending = self._cut(self.pending, self.max_items, self.max_tokens)
+        batch, self.pending = cut(self.pending, self.max_items, self.max_tokens)
         if not batch and self.background:
             # small batches: a live item that arrives meanwhile waits for at most one of them
             items = max(1, min(self.max_items, BACKGROUND_BATCH_ITEMS))
-            batch, self.background = self._cut(self.background, items, max(1, self.max_tokens // 8))
+            batch, self.background = cut(self.background, items, max(1, self.max_tokens // 8))
         return batch
-
-    def _cut(self, queue: deque[Job], max_items: int, max_tokens: int) -> tuple[list[Job], deque[Job]]:
-        while queue and queue[0].future.done():
-            queue.popleft()  # cancelled: its caller is gone
-        if not queue:
-            return [], queue
-        scorer = queue[0].scorer
-        batch: list[Job] = []
-        total = width = 0
-        keep: deque[Job] = deque()
-        while queue:
-            job = queue.popleft()
-            if job.future.done():
-                continue
-            if job.scorer is not scorer:
-                keep.append(job)  # another version (a reload came between): a later batch
-                continue
-            n = len(job.ids)
-            full = len(batch) >= max_items
-            if full or (batch and scorer.cost(len(batch) + 1, total + n, max(width, n)) > max_tokens):
-                keep.append(job)
-                keep.extend(queue)
-                queue.clear()
-                break
-            batch.append(job)
-            total += n
-            width = max(width, n)
-        return batch, keep
 
     async def _fill(self) -> None:
         """Under load, give the batch up to ``max_wait`` to grow to the last batch's size."""
@@ -209,7 +227,7 @@ class Batcher:
             for j in batch:
                 j.started = now
                 m.queue_wait.observe(now - j.enqueued)
-            self.busy = True
+            self.busy, self.inflight = True, batch
             try:
                 scores = await loop.run_in_executor(self.executor, scorer.forward, seqs)
             except Exception as exc:
@@ -220,7 +238,7 @@ class Batcher:
                         j.future.set_exception(err)
                 continue
             finally:
-                self.busy = False
+                self.busy, self.inflight = False, []
             done = time.perf_counter()
             elapsed = done - now
             for j in batch:

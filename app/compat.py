@@ -8,19 +8,16 @@ import math
 import time
 import uuid
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 
 from . import exceptions as ex
 from .auth import require_api_key
 from .errors import responses
-from .routes import SCORING_ERRORS, StateDep, score_items
-from .schemas import ClassifyRequest, ClassifyResponse, Prediction, PredictRequest
+from .schemas import ClassifyData, ClassifyRequest, ClassifyResponse, Prediction, PredictRequest, Usage
 from .scorer import Scorer
+from .scoring import SCORING_ERRORS, Item, StateDep, score_items
 
 router = APIRouter(tags=["compatible"])
-
-Item = tuple[str | None, str]
 
 
 def _sigmoid(x: float) -> float:
@@ -39,29 +36,19 @@ def _check_model(asked: str | None, scorer: Scorer) -> None:
     dependencies=[Depends(require_api_key)],
     summary="vLLM-compatible classification: one reward per input text",
 )
-async def classify(request: Request, st: StateDep, body: ClassifyRequest) -> JSONResponse:
+async def classify(request: Request, response: Response, st: StateDep, body: ClassifyRequest) -> ClassifyResponse:
     _check_model(body.model, st.registry.require())
     texts = [body.input] if isinstance(body.input, str) else body.input
     done = await score_items(request, st, [(None, t) for t in texts], where="input")
     activate = body.use_activation if body.use_activation is not None else body.activation
     probs = [s if activate is False else _sigmoid(s) for s in done.scores]
-    return JSONResponse(
-        {
-            "id": f"classify-{uuid.uuid4().hex}",
-            "object": "list",
-            "created": int(time.time()),
-            "model": done.scorer.name,
-            "data": [
-                {"index": i, "label": done.scorer.label, "probs": [p], "num_classes": 1} for i, p in enumerate(probs)
-            ],
-            "usage": {
-                "prompt_tokens": done.tokens,
-                "total_tokens": done.tokens,
-                "completion_tokens": 0,
-                "prompt_tokens_details": None,
-            },
-        },
-        headers=done.headers(),
+    response.headers.update(done.headers())
+    return ClassifyResponse(
+        id=f"classify-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=done.scorer.name,
+        data=[ClassifyData(index=i, label=done.scorer.label, probs=[p], num_classes=1) for i, p in enumerate(probs)],
+        usage=Usage(prompt_tokens=done.tokens, total_tokens=done.tokens),
     )
 
 
@@ -88,9 +75,12 @@ def _predict_items(inputs: str | list[str] | list[str | list[str]]) -> tuple[lis
     dependencies=[Depends(require_api_key)],
     summary="text-embeddings-inference-compatible prediction: a text, a [prompt, response] pair, or a batch",
 )
-async def predict(request: Request, st: StateDep, body: PredictRequest) -> JSONResponse:
+async def predict(
+    request: Request, response: Response, st: StateDep, body: PredictRequest
+) -> list[Prediction] | list[list[Prediction]]:
     items, batch = _predict_items(body.inputs)
     done = await score_items(request, st, items, where="inputs")
     label = done.scorer.label
-    out = [[{"score": s if body.raw_scores else _sigmoid(s), "label": label}] for s in done.scores]
-    return JSONResponse(out if batch else out[0], headers=done.headers())
+    out = [[Prediction(score=s if body.raw_scores else _sigmoid(s), label=label)] for s in done.scores]
+    response.headers.update(done.headers())
+    return out if batch else out[0]

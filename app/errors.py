@@ -58,7 +58,11 @@ ERRORS: dict[type[ex.ServiceError], HttpError] = {
         500, "inference_failed", "the forward pass of the batch failed (each caller in it gets this)"
     ),
     ex.NotReady: HttpError(503, "not_ready", "no model loaded yet, or the last load failed (the message says why)"),
-    ex.ShuttingDown: HttpError(503, "shutting_down", "the server is draining on SIGTERM"),
+    ex.ShuttingDown: HttpError(
+        503,
+        "shutting_down",
+        "the server is draining on SIGTERM, or its drain time (`REWARDGATE_DRAIN_TIMEOUT_S`) ran out before the work was done; retry after `Retry-After` seconds, on another replica",
+    ),
     ex.TimedOut: HttpError(504, "timeout", "the item waited longer than `REWARDGATE_REQUEST_TIMEOUT_S`"),
 }
 INTERNAL = HttpError(500, "internal_error", "a bug: anything not in this table")

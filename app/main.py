@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import torch
 from fastapi import FastAPI
+
+from model_store import ModelStore
 
 from . import docs, errors
 from .batcher import Batcher
@@ -17,22 +20,26 @@ from .decision_log import DecisionLog
 from .metrics import Metrics
 from .middleware import BodyLimit, RequestMetrics
 from .ranking import router as ranking_router
+from .recorder import DecisionRecorder
 from .registry import ModelRegistry
 from .routes import router
 from .settings import Settings
 from .state import AppState
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, store: ModelStore | None = None) -> FastAPI:
+    """The app; ``store``: an already open model store instead of the one ``settings`` names."""
     metrics = Metrics()
     # One thread runs all torch work (loading, warm-up, every forward): see registry.py.
     torch_thread = ThreadPoolExecutor(1, thread_name_prefix="rewardgate-torch")
+    batcher = Batcher(settings, metrics, torch_thread)
     st = AppState(
         settings=settings,
         metrics=metrics,
         torch_thread=torch_thread,
-        registry=ModelRegistry(settings, metrics, torch_thread),
-        batcher=Batcher(settings, metrics, torch_thread),
+        registry=ModelRegistry(settings, metrics, torch_thread, store),
+        batcher=batcher,
+        recorder=DecisionRecorder(batcher, metrics, settings.threshold, settings.decision_log_text),
     )
 
     @asynccontextmanager
@@ -40,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         if settings.torch_threads:
             torch_thread.submit(torch.set_num_threads, settings.torch_threads).result()
         if settings.decision_log is not None:
-            st.decision_log = DecisionLog(settings.decision_log, metrics, settings.decision_log_queue)
+            st.recorder.sink = DecisionLog(settings.decision_log, metrics, settings.decision_log_queue)
         st.batcher.start()
         # Load in the background: the server answers /healthz at once and /readyz says 503
         # until the model is warm (or why it could not load).
@@ -51,14 +58,18 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             st.draining = True
             load.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await load  # a load cut short lets go of its lease before the registry closes
             await st.registry.stop_watch()
-            if st.background_tasks:  # challenger scoring of answered requests: let it finish briefly
-                await asyncio.wait(st.background_tasks, timeout=2.0)
+            await st.recorder.finish(timeout=2.0)  # challenger scoring of answered requests: briefly
+            # `python -m app` starts the drain clock when shutdown begins (__main__.py); under any
+            # other server this is where it starts
             await st.batcher.stop(settings.drain_timeout_s)
-            if st.decision_log is not None:
-                await asyncio.to_thread(st.decision_log.close)
-            st.registry.close()
-            torch_thread.shutdown(wait=True)
+            if st.recorder.sink is not None:
+                await asyncio.to_thread(st.recorder.sink.close)
+            await st.registry.close()
+            # a forward still running (its callers already answered 503) ends before the thread
+            await asyncio.to_thread(torch_thread.shutdown, wait=True)
 
     app = FastAPI(
         title="rewardgate",

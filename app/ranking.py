@@ -13,22 +13,20 @@ the forward does not have).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from . import exceptions as ex
-from . import gating
 from .auth import require_api_key
 from .compat import _check_model, _sigmoid
 from .errors import responses
-from .routes import SCORING_ERRORS, Scored, StateDep, score_items
+from .recorder import Gated
+from .routes import gate_items
 from .schemas import (
     CohereRerankRequest,
     CohereRerankResponse,
     CohereRerankResult,
     GateResult,
-    ModelRef,
     RankRequest,
     RankResponse,
     RerankDocument,
@@ -36,6 +34,7 @@ from .schemas import (
     TeiRank,
     TeiRerankRequest,
 )
+from .scoring import SCORING_ERRORS, Scored, StateDep
 from .state import AppState
 
 router = APIRouter()
@@ -43,18 +42,15 @@ router = APIRouter()
 
 @dataclass
 class Ranked:
-    """One prompt's candidates: scored, decided, recorded, and ordered best first."""
+    """One prompt's candidates: gated as /gate gates them, and ordered best first."""
 
-    rid: str
+    gated: Gated
     done: Scored
-    threshold: float
-    source: str
-    results: list[dict[str, Any]]
     order: list[int]
     best: int | None
 
 
-def no_pass_reasons(results: list[dict[str, Any]]) -> list[str] | None:
+def no_pass_reasons(results: list[GateResult]) -> list[str] | None:
     """Why no candidate passed. The place for per-dimension reasons once models score more
     than one dimension; a single-score model has none to give beyond its score."""
     return None
@@ -69,21 +65,14 @@ async def rank_candidates(
     requested: float | None = None,
     where: tuple[str, str] = ("prompt", "responses"),
 ) -> Ranked:
-    """The one path of /rank, /rerank and /v1/rerank. ``where`` names the request's prompt and
-    candidate fields in error messages. Sets the X-Request-ID and timing headers on ``response``."""
+    """The one path of /rank, /rerank and /v1/rerank: /gate's path over the candidates, then the
+    order. ``where`` names the request's prompt and candidate fields in error messages."""
     if len(prompt) > st.settings.max_chars:
         raise ex.InvalidInput(f"{where[0]}: longer than {st.settings.max_chars} characters")
-    rid = gating.request_id(request.headers.get("x-request-id"))
-    done = await score_items(request, st, [(prompt, c) for c in candidates], where=where[1])
-    threshold, source = gating.threshold_for(st, done.scorer, requested)
-    results = gating.decide(st, done.scores, threshold)
-    for res, cut in zip(results, done.truncated, strict=True):
-        res["truncated"] = cut
-    gating.record(st, rid, done.scorer, done.items, results, threshold, source, requested)
-    order = sorted(range(len(results)), key=lambda i: -done.scores[i])  # stable: ties keep the sent order
-    best = next((i for i in order if results[i]["allowed"]), None)
-    response.headers.update({"X-Request-ID": rid, **done.headers()})
-    return Ranked(rid, done, threshold, source, results, order, best)
+    gated, done = await gate_items(request, response, st, [(prompt, c) for c in candidates], requested, where[1])
+    order = sorted(range(len(done.scores)), key=lambda i: -done.scores[i])  # stable: ties keep the sent order
+    best = next((i for i in order if gated.results[i].allowed), None)
+    return Ranked(gated, done, order, best)
 
 
 @router.post(
@@ -95,16 +84,17 @@ async def rank_candidates(
 )
 async def rank(request: Request, response: Response, st: StateDep, body: RankRequest) -> RankResponse:
     r = await rank_candidates(request, response, st, body.prompt, body.responses, body.threshold)
+    g = r.gated
     return RankResponse(
-        request_id=r.rid,
-        model=ModelRef(**r.done.scorer.ref),
-        mode=st.settings.gate_mode,
-        threshold=r.threshold,
-        threshold_source=r.source,  # type: ignore[arg-type]
-        results=[GateResult(**res) for res in r.results],
+        request_id=g.request_id,
+        model=g.scorer.ref,
+        mode=g.mode,
+        threshold=g.threshold,
+        threshold_source=g.source,
+        results=g.results,
         order=r.order,
         best=r.best,
-        reasons=no_pass_reasons(r.results) if r.best is None else None,
+        reasons=no_pass_reasons(g.results) if r.best is None else None,
     )
 
 
@@ -147,7 +137,7 @@ async def rerank_v1(
     r = await rank_candidates(request, response, st, body.query, texts, where=("query", "documents"))
     scores = r.done.scores
     return CohereRerankResponse(
-        id=r.rid,
+        id=r.gated.request_id,
         model=r.done.scorer.name,
         results=[
             CohereRerankResult(

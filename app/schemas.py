@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from model_store import EvalMetrics
+
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 
 
@@ -83,10 +85,15 @@ class ScoreResult(BaseModel):
     )
 
 
-class GateResult(ScoreResult):
+class GateResult(BaseModel):
+    # not a ScoreResult subclass: the fields keep the order the answers always had
+    score: float = Field(description="raw reward (no activation)")
     allowed: bool
     decision: Literal["allow", "block"]
     would_block: bool = Field(description="the threshold blocks it (in shadow mode, `allowed` is true all the same)")
+    truncated: bool = Field(
+        description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
+    )
 
 
 class ScoreResponse(BaseModel):
@@ -94,13 +101,72 @@ class ScoreResponse(BaseModel):
     results: list[ScoreResult]
 
 
+GateMode = Literal["enforce", "shadow"]
+ThresholdSource = Literal["request", "settings", "manifest"]
+
+
 class GateResponse(BaseModel):
     request_id: str = Field(description="as logged in the decision log; also the X-Request-ID header")
     model: ModelRef
-    mode: Literal["enforce", "shadow"]
+    mode: GateMode
     threshold: float
-    threshold_source: Literal["request", "settings", "manifest"]
+    threshold_source: ThresholdSource
     results: list[GateResult]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Ready(BaseModel):
+    status: Literal["ready"] = "ready"
+    model: ModelRef
+
+
+class ReloadResult(BaseModel):
+    previous: str | None = Field(description="the version served before (null: none)")
+    version: str = Field(description="the version served now")
+    seconds: float = Field(description="how long the load, verification and warm-up took")
+
+
+class ChallengerInfo(BaseModel):
+    version: str | None = Field(description="the challenger's version (null: none)")
+    share: float = Field(description="share of gated items it scores (0 without a challenger)")
+
+
+class ModelCard(BaseModel):
+    """OpenAI's model-list entry, for vLLM-style clients that read ``data[0].id``."""
+
+    id: str
+    object: Literal["model"] = "model"
+    owned_by: str = "rewardgate"
+    version: str | None = Field(description="the version served")
+
+
+class VersionSummary(BaseModel):
+    version: str
+    created_at: str
+    base_model: str
+    metrics: EvalMetrics | None
+    threshold: float = Field(description="the calibrated threshold in its manifest")
+    current: bool = Field(description="the store's `current` names it")
+    served: bool = Field(description="this server scores with it (the champion)")
+
+
+class UnreadableVersion(BaseModel):
+    version: str
+    error: str = Field(description="why its manifest could not be read")
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+    name: str
+    current: str | None
+    served: str | None
+    champion: str | None
+    challenger: ChallengerInfo
+    versions: list[VersionSummary | UnreadableVersion] = Field(description="newest first")
 
 
 class ErrorBody(BaseModel):

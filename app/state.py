@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from fastapi import Request
@@ -14,7 +13,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .batcher import Batcher
-    from .decision_log import DecisionLog
+    from .recorder import DecisionRecorder
     from .registry import ModelRegistry
 
 
@@ -25,9 +24,8 @@ class AppState:
     torch_thread: ThreadPoolExecutor  # the one thread that runs every torch op (see registry.py)
     registry: ModelRegistry
     batcher: Batcher
-    decision_log: DecisionLog | None = None
+    recorder: DecisionRecorder  # /gate decisions to the log, through the challenger
     draining: bool = False
-    background_tasks: set[asyncio.Task[None]] = field(default_factory=set)  # challenger scoring
 
 
 def state(request: Request) -> AppState:

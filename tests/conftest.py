@@ -17,6 +17,7 @@ import uvicorn
 from app.main import create_app
 from app.settings import Settings
 from bench.load import free_port
+from model_store import ModelStore
 from training.config import TrainConfig
 from training.train import train
 
@@ -70,8 +71,8 @@ def shared_data() -> Path:
 class LiveServer:
     """The real app under real uvicorn, in a thread, on 127.0.0.1."""
 
-    def __init__(self, settings: Settings, wait_ready: bool = True) -> None:
-        self.app = create_app(settings)
+    def __init__(self, settings: Settings, wait_ready: bool = True, store: ModelStore | None = None) -> None:
+        self.app = create_app(settings, store)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(

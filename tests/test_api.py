@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification
 
 from model_store import ModelStore
 from modeling import encode
-from modeling.loader import load_tokenizer, pick_device
+from modeling.loader import load_tokenizer
 
 ITEMS = [
     {
@@ -209,6 +209,22 @@ def test_concurrent_requests_are_batched(trained_store: dict, serve: Any) -> Non
     assert largest > 1
 
 
+def model_info(url: str) -> dict[str, str]:
+    """The labels of the one ``rewardgate_model_info`` sample the server exports."""
+    text = httpx.get(url + "/metrics").text
+    (sample,) = [
+        s for f in text_string_to_metric_families(text) if f.name == "rewardgate_model_info" for s in f.samples
+    ]
+    assert sample.value == 1
+    return dict(sample.labels)
+
+
+def weights_where(srv: Any) -> tuple[str, str]:
+    """Where the served model's weights really are: read from its tensors."""
+    param = next(srv.app.state.rewardgate.registry.scorer.loaded.model.model.parameters())
+    return param.device.type, str(param.dtype).removeprefix("torch.")
+
+
 def test_metrics_parse_and_hold_every_metric(trained_store: dict, serve: Any) -> None:
     srv = serve(trained_store["root"])
     httpx.post(srv.url + "/gate", json={"items": ITEMS})
@@ -216,13 +232,17 @@ def test_metrics_parse_and_hold_every_metric(trained_store: dict, serve: Any) ->
     names = {f.name for f in text_string_to_metric_families(text)}
     missing = [m for m in EXPECTED_METRICS if m not in names]
     assert not missing, missing
-    samples = metric_samples(srv.url)
-    device, dtype = pick_device("auto", "auto")  # what the service picks on this host, GPU or not
-    dt = str(dtype).removeprefix("torch.")
-    assert (
-        samples[f"rewardgate_model_info{{device={device},dtype={dt},name=default,version={trained_store['v2']}}}"] == 1
-    )
-    assert samples["rewardgate_items_scored_total"] >= 4
+    # The documented `auto` rule, written out here rather than asked of the service's own
+    # pick_device: CUDA in bf16 when there is a GPU, else CPU in fp32.
+    expected = ("cuda", "bfloat16") if torch.cuda.is_available() else ("cpu", "float32")
+    info = model_info(srv.url)
+    assert info == {"device": expected[0], "dtype": expected[1], "name": "default", "version": trained_store["v2"]}
+    assert weights_where(srv) == expected  # and the label says where the weights really are
+    assert metric_samples(srv.url)["rewardgate_items_scored_total"] >= 4
+    # asked for explicitly, the label follows the setting, and so do the weights
+    bf16 = serve(trained_store["root"], device="cpu", dtype="bfloat16")
+    assert (model_info(bf16.url)["device"], model_info(bf16.url)["dtype"]) == ("cpu", "bfloat16")
+    assert weights_where(bf16) == ("cpu", "bfloat16")
 
 
 def test_models_route_lists_versions(trained_store: dict, serve: Any) -> None:
