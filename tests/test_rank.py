@@ -265,7 +265,7 @@ def test_best_of_evaluation_through_the_service(trained_store: dict, serve: Any)
     srv = serve(trained_store["root"])
     with RewardGateClient(srv.url, timeout=60) as c:
         rep = best_of.evaluate(service_rank(c))
-    rows = _rows(PACKAGED)
+    rows = [r for f in best_of.eval_files() for r in _rows(f)]
     assert rep.prompts + rep.skipped == len(rows) and rep.prompts > 0
     assert rep.good_best + rep.none_passed + sum(rep.bad_best.values()) == rep.prompts
     assert 0 <= rep.share <= 1 and set(rep.bad_best) <= set(KINDS)
