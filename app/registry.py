@@ -50,7 +50,9 @@ class ModelRegistry:
 
     def _load(self, version: Version) -> Scorer:
         s = self.settings
-        loaded = load_version(self.store, s.model, version.id, device=s.device, dtype=s.dtype, verify=False)
+        loaded = load_version(
+            self.store, s.model, version.id, device=s.device, dtype=s.dtype, verify=False, cpu_runtime=s.cpu_runtime
+        )
         scorer = Scorer(loaded)
         took = scorer.warmup()
         log.info("warmed %s/%s in %.2fs", scorer.name, scorer.version, took)
@@ -94,7 +96,7 @@ class ModelRegistry:
             if previous and previous != scorer.version:
                 self.store.release(self.settings.model, previous)
             self.last_error = None
-            self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype)
+            self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype, scorer.runtime)
             self.metrics.ready.set(1)
             self.metrics.reloads.labels("success").inc()
             gc.collect()  # the old version's tensors go as soon as its last batch is done
@@ -213,10 +215,19 @@ class ModelRegistry:
         return {
             # OpenAI's list shape first, for vLLM-style clients that read data[0].id
             "object": "list",
-            "data": [{"id": name, "object": "model", "owned_by": "rewardgate", "version": served}],
+            "data": [
+                {
+                    "id": name,
+                    "object": "model",
+                    "owned_by": "rewardgate",
+                    "version": served,
+                    "runtime": self.scorer.runtime if self.scorer else None,
+                }
+            ],
             "name": name,
             "current": current,
             "served": served,
+            "runtime": self.scorer.runtime if self.scorer else None,
             "champion": served,
             "challenger": self.challenger_info(),
             "versions": out,

@@ -165,7 +165,7 @@ class Onnx(Converted):
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
                 quantized = Path(d) / "model.int8.onnx"
-                logging.disable(logging.INFO)  # it logs every tensor it skips, on the root logger
+                logging.disable(logging.WARNING)  # it logs every tensor it skips, and advice, on the root logger
                 try:
                     quantize_dynamic(str(path), str(quantized), weight_type=QuantType.QInt8)
                 finally:
