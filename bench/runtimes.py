@@ -26,7 +26,6 @@ import torch
 
 from model_store import InputSpec, ModelStore
 from modeling import PackedRewardModel, encode_items
-from modeling.forward import Padded
 from modeling.forward.runtimes import RUNTIMES, make_runtime, runtime_of
 
 from .common import short_items
@@ -58,7 +57,7 @@ def load_default(store: Path | None) -> tuple[Any, Any, InputSpec, str, bool]:
 
 def support_replies(spec: InputSpec, tokenizer: Any, n: int) -> list[tuple[str | None, str]]:
     """``n`` support exchanges (prompt + reply) of 10-150 tokens, in no order."""
-    items = [x for x in short_items(n * 2, seed=5)]
+    items = short_items(n * 2, seed=5)
     ids, _ = encode_items(spec, tokenizer, items)
     keep = [it for it, s in zip(items, ids, strict=True) if LENGTHS[0] <= len(s) <= LENGTHS[1]]
     return keep[:n]

@@ -147,6 +147,12 @@ def load_version(
     spec = v.manifest.input
     packed, tokenizer, dev, dt = load_files(v.path, spec, device, dtype, v.id, cpu_runtime)
     log.info(
-        "loaded %s/%s on %s %s (%s) in %.1fs", name, v.id, dev, dt, runtime_of(packed.strategy), time.perf_counter() - t0
+        "loaded %s/%s on %s %s (%s) in %.1fs",
+        name,
+        v.id,
+        dev,
+        dt,
+        runtime_of(packed.strategy),
+        time.perf_counter() - t0,
     )
     return LoadedModel(version=v, model=packed, tokenizer=tokenizer, spec=spec, device=dev, dtype=dt)

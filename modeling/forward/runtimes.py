@@ -118,9 +118,7 @@ class _PaddedEncoder(nn.Module):
         base = self.model.base_model
         b, t = input_ids.shape
         positions = torch.arange(t, device=input_ids.device)[None].expand(b, t)
-        h = base.embeddings(
-            input_ids=input_ids, position_ids=positions, token_type_ids=torch.zeros_like(input_ids)
-        )
+        h = base.embeddings(input_ids=input_ids, position_ids=positions, token_type_ids=torch.zeros_like(input_ids))
         add = (1.0 - attention_mask[:, None, None, :].to(h.dtype)) * -1e9
         for layer in base.encoder.layer:
             a = layer.attention.self
@@ -248,4 +246,3 @@ def make_runtime(runtime: str, model: Any, device: torch.device | None = None) -
 def runtime_of(strategy: ForwardStrategy) -> str:
     """The ``REWARDGATE_CPU_RUNTIME`` value that ``strategy`` serves as."""
     return strategy.name if strategy.name in _CLASSES else "torch"
-
