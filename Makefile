@@ -65,8 +65,9 @@ lint: install
 	$(PY) -m mypy
 
 $(VENV)/.bench-installed: $(VENV)/.installed
-	# TRL and datasets are only for the benchmark's RewardTrainer baseline
-	$(PY) -m pip install -q -e ".[bench]"
+	# TRL and datasets are only for the benchmark's RewardTrainer baseline; onnxruntime for its
+	# ONNX Runtime rows (bench/runtimes.py)
+	$(PY) -m pip install -q -e ".[bench,cpu-int8]"
 	touch $@
 
 bench: install $(VENV)/.bench-installed

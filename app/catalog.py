@@ -13,6 +13,7 @@ def model_list(registry: ModelRegistry) -> ModelList:
     store, name = registry.store, registry.settings.model
     current = store.current(name)
     served = registry.scorer.version if registry.scorer else None
+    runtime = registry.scorer.runtime if registry.scorer else None
     versions: list[VersionSummary | UnreadableVersion] = []
     for vid in reversed(store.list_versions(name)):
         try:
@@ -33,10 +34,11 @@ def model_list(registry: ModelRegistry) -> ModelList:
         )
     return ModelList(
         # OpenAI's list shape first, for vLLM-style clients that read data[0].id
-        data=[ModelCard(id=name, version=served)],
+        data=[ModelCard(id=name, version=served, runtime=runtime)],
         name=name,
         current=current,
         served=served,
+        runtime=runtime,
         champion=served,
         challenger=registry.challenger_info(),
         versions=versions,

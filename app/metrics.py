@@ -42,6 +42,12 @@ class Metrics:
         self.model_info = Gauge(
             p + "model_info", "the model being served (value 1)", ["name", "version", "device", "dtype"], registry=r
         )
+        self.model_runtime = Gauge(
+            p + "model_runtime",
+            "what runs the served model's forward (value 1): torch, torch-int8, onnx or onnx-int8",
+            ["runtime"],
+            registry=r,
+        )
         self.reloads = Counter(p + "reloads_total", "model reloads by result", ["result"], registry=r)
         self.ready = Gauge(p + "ready", "1 when a model is loaded and warmed", registry=r)
         self.would_block = Counter(
@@ -67,6 +73,8 @@ class Metrics:
             p + "challenger_pending_items", "sampled items waiting for the challenger (its backlog)", registry=r
         )
 
-    def set_model(self, name: str, version: str, device: str, dtype: str) -> None:
+    def set_model(self, name: str, version: str, device: str, dtype: str, runtime: str = "torch") -> None:
         self.model_info.clear()
         self.model_info.labels(name, version, device, dtype).set(1)
+        self.model_runtime.clear()
+        self.model_runtime.labels(runtime).set(1)

@@ -104,7 +104,9 @@ class ModelRegistry:
         s = self.settings
         t0 = time.perf_counter()
         spec = version.manifest.input
-        model, tokenizer, device, dtype = load_files(version.path, spec, s.device, s.dtype, version.id)
+        model, tokenizer, device, dtype = load_files(
+            version.path, spec, s.device, s.dtype, version.id, cpu_runtime=s.cpu_runtime
+        )
         loaded = LoadedModel(version=version, model=model, tokenizer=tokenizer, spec=spec, device=device, dtype=dtype)
         took = time.perf_counter() - t0
         scorer = Scorer(loaded)
@@ -139,7 +141,7 @@ class ModelRegistry:
             old, self.scorer = self.scorer, scorer  # the swap: one reference, atomic for the event loop
             await self._retire(old)
             self.last_error = None
-            self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype)
+            self.metrics.set_model(scorer.name, scorer.version, scorer.device, scorer.dtype, scorer.runtime)
             self.metrics.ready.set(1)
             self.metrics.reloads.labels("success").inc()
             gc.collect()  # the old version's tensors go as soon as its last batch is done

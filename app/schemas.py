@@ -141,6 +141,7 @@ class ModelCard(BaseModel):
     object: Literal["model"] = "model"
     owned_by: str = "rewardgate"
     version: str | None = Field(description="the version served")
+    runtime: str | None = Field(None, description="what computes its forwards (REWARDGATE_CPU_RUNTIME on CPU)")
 
 
 class VersionSummary(BaseModel):
@@ -164,6 +165,7 @@ class ModelList(BaseModel):
     name: str
     current: str | None
     served: str | None
+    runtime: str | None = Field(None, description="what computes the served version's forwards")
     champion: str | None
     challenger: ChallengerInfo
     versions: list[VersionSummary | UnreadableVersion] = Field(description="newest first")

@@ -24,6 +24,8 @@ from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
 from .rank import bench_rank
 from .rank import markdown as rank_markdown
+from .runtimes import bench_runtimes
+from .runtimes import markdown as runtimes_markdown
 from .serve import bench_model
 from .train import bench_training
 from .train_default import bench_default_training
@@ -155,6 +157,8 @@ def markdown(result: dict[str, Any]) -> str:
         lines += rank_markdown(result["rank"])
     if result.get("architectures"):
         lines += architectures_markdown(result["architectures"])
+    if result.get("runtimes"):
+        lines += runtimes_markdown(result["runtimes"])
     if result.get("training"):
         t = result["training"]
         lines += [
@@ -249,6 +253,7 @@ def main() -> None:
             result["challenger"] = bench_challenger(store, args.port, quick)
             result["rank"] = bench_rank(store, args.port, quick, repeats)
             result["architectures"] = bench_architectures(quick, repeats)
+            result["runtimes"] = bench_runtimes(store, quick, repeats)
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:

@@ -12,6 +12,7 @@ import torch
 
 from model_store import InputSpec, Manifest, Store, StoreError, Version
 
+from .forward.runtimes import make_runtime, runtime_of
 from .packed import PackedRewardModel
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,11 @@ class LoadedModel:
     spec: InputSpec
     device: torch.device
     dtype: torch.dtype
+
+    @property
+    def runtime(self) -> str:
+        """The runtime that serves it (``torch`` on CUDA, or the ``REWARDGATE_CPU_RUNTIME`` in use)."""
+        return runtime_of(self.model.strategy)
 
     @property
     def name(self) -> str:
@@ -86,10 +92,16 @@ def load_tokenizer(path: Any) -> Any:
 
 
 def load_files(
-    path: Path, spec: InputSpec, device: str = "auto", dtype: str = "auto", label: str = ""
+    path: Path,
+    spec: InputSpec,
+    device: str = "auto",
+    dtype: str = "auto",
+    label: str = "",
+    cpu_runtime: str = "torch",
 ) -> tuple[PackedRewardModel, Any, torch.device, torch.dtype]:
     """The model and tokenizer in ``path`` (safetensors only, no remote code), checked against
-    ``spec``, on the device. ``StoreError`` with the reason when they cannot be used."""
+    ``spec``, on the device, served by ``cpu_runtime`` on CPU (``modeling/forward/runtimes.py``).
+    ``StoreError`` with the reason when they cannot be used."""
     from transformers import AutoModelForSequenceClassification
 
     label = label or path.name
@@ -112,7 +124,7 @@ def load_files(
         missing = sorted(info["missing_keys"])
         raise StoreError(f"version {label} failed to load: weights missing from the checkpoint: {missing[:5]}")
     model.eval().to(dev)
-    packed = PackedRewardModel(model).eval()
+    packed = PackedRewardModel(model, make_runtime(cpu_runtime, model, dev)).eval()
     packed.fuse_for_inference()
     return packed, tokenizer, dev, dt
 
@@ -124,6 +136,7 @@ def load_version(
     device: str = "auto",
     dtype: str = "auto",
     verify: bool = True,
+    cpu_runtime: str = "torch",
 ) -> LoadedModel:
     """Resolve, verify checksums, load and move to the device. Raises ``StoreError`` with the
     reason when the version cannot be used; nothing is half-loaded in that case."""
@@ -132,6 +145,14 @@ def load_version(
     if verify:
         store.verify(v)
     spec = v.manifest.input
-    packed, tokenizer, dev, dt = load_files(v.path, spec, device, dtype, v.id)
-    log.info("loaded %s/%s on %s %s in %.1fs", name, v.id, dev, dt, time.perf_counter() - t0)
+    packed, tokenizer, dev, dt = load_files(v.path, spec, device, dtype, v.id, cpu_runtime)
+    log.info(
+        "loaded %s/%s on %s %s (%s) in %.1fs",
+        name,
+        v.id,
+        dev,
+        dt,
+        runtime_of(packed.strategy),
+        time.perf_counter() - t0,
+    )
     return LoadedModel(version=v, model=packed, tokenizer=tokenizer, spec=spec, device=dev, dtype=dt)

@@ -28,8 +28,9 @@ def tolerance(model: Any) -> float:
 
 
 @torch.no_grad()
-def matches_hf(strategy: ForwardStrategy, model: Any) -> bool:
-    """Whether ``strategy`` scores like the plain Hugging Face forward of each item alone."""
+def matches_hf(strategy: ForwardStrategy, model: Any, tol: float | None = None) -> bool:
+    """Whether ``strategy`` scores like the plain Hugging Face forward of each item alone (within
+    ``tol``, absolute and relative; default: by the model's dtype)."""
     was_training = model.training
     model.eval()
     items = probe_items(model)
@@ -42,7 +43,7 @@ def matches_hf(strategy: ForwardStrategy, model: Any) -> bool:
         return False
     finally:
         model.train(was_training)
-    tol = tolerance(model)
+    tol = tolerance(model) if tol is None else tol
     same = got.shape == want.shape and bool(torch.allclose(got, want, atol=tol, rtol=tol))
     if not same:
         log.info("%s: not %s (its scores differ from the Hugging Face forward)", kind, strategy.name)

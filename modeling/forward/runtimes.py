@@ -1,0 +1,248 @@
+"""CPU runtimes: what runs a served version's forward on CPU, chosen once when the version loads
+(``REWARDGATE_CPU_RUNTIME``). Each is a ``ForwardStrategy``, so the service, the batcher and the
+benchmarks call it as they call the packed strategies:
+
+- ``torch``: the fp32 strategy ``choose`` picks (packed where one fits), today's path.
+- ``torch-int8``: the same strategy on a copy whose linear layers are dynamically quantized to
+  int8 (``torch.ao.quantization.quantize_dynamic``): packed and int8 at once.
+- ``onnx`` / ``onnx-int8``: the encoder exported with ``torch.onnx`` (padded batches, its own
+  attention mask) and run by ONNX Runtime, fp32 or with its weights dynamically quantized to int8
+  (``onnxruntime.quantization.quantize_dynamic``). BERT-family encoders only.
+
+Unlike the fp32 strategies, a runtime holds a converted copy of the weights (a quantized model,
+an ONNX session), made when it is built; it checks on every call that the model's weights are the
+ones it was made from and makes the copy again when not (a ``.to()``, an optimizer step). The
+export is made at load, in memory: versions are immutable and verified by their checksums before
+they load, so the export is a pure function of verified weights and needs no checksum of its own
+(and no file that could go stale beside them); it costs a few seconds of the load.
+
+``TOLERANCE`` is each runtime's allowed score difference from the fp32 Hugging Face forward,
+checked on the probe items when a version loads and by the tests; a runtime that misses it, or
+whose package is missing, is not used: the log says why and the version serves with ``torch``.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from .choose import choose
+from .contract import ForwardStrategy
+from .encoder import EncoderPacked, _head, _scale
+from .padded import pad_id_of
+from .probe import matches_hf
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = ("torch", "torch-int8", "onnx", "onnx-int8")
+# allowed absolute (and relative) score difference from the fp32 Hugging Face forward, per runtime
+TOLERANCE = {"torch": 1e-3, "torch-int8": 0.15, "onnx": 1e-3, "onnx-int8": 0.15}
+
+
+def _weights_identity(model: Any) -> tuple[tuple[int, int], ...]:
+    return tuple((p.data_ptr(), 0 if p.is_inference() else p._version) for p in model.parameters())
+
+
+class Converted(ForwardStrategy):
+    """A runtime that runs a converted copy of the model, made from its weights when built and
+    made again when they change."""
+
+    tolerance: ClassVar[float]
+
+    def __init__(self, model: Any) -> None:
+        self._source: tuple[tuple[int, int], ...] = ()
+        self._converted: Any = None
+        self._current(model)
+
+    @classmethod
+    def fits(cls, model: Any) -> bool:
+        return EncoderPacked.fits(model) and getattr(model.base_model, "pooler", None) is not None
+
+    def _current(self, model: Any) -> Any:
+        source = _weights_identity(model)
+        if self._converted is None or source != self._source:
+            with torch.no_grad():
+                self._converted = self.convert(model)
+            self._source = source
+        return self._converted
+
+    def convert(self, model: Any) -> Any:
+        raise NotImplementedError
+
+
+class TorchInt8(Converted):
+    """The fp32 strategy chosen for the model, run on a copy with int8 linear layers."""
+
+    name = "torch-int8"
+    tolerance = TOLERANCE["torch-int8"]
+
+    def __init__(self, model: Any) -> None:
+        self.inner = choose(model)
+        self.packed = self.inner.packed  # type: ignore[misc]
+        super().__init__(model)
+
+    @classmethod
+    def fits(cls, model: Any) -> bool:
+        return any(isinstance(m, nn.Linear) for m in model.modules())
+
+    def convert(self, model: Any) -> Any:
+        from torch.ao.quantization import quantize_dynamic
+
+        return quantize_dynamic(copy.deepcopy(model).eval(), {nn.Linear}, dtype=torch.qint8)
+
+    def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        return self.inner.forward(self._current(model), seqs)
+
+    def computed_tokens(self, lengths: list[int]) -> int:
+        return self.inner.computed_tokens(lengths)
+
+
+class _PaddedEncoder(nn.Module):
+    """A BERT encoder's score on a padded batch, written out (embeddings, per-layer attention
+    with an additive mask, the model's own output blocks and head) so that the ONNX graph holds
+    no shape-dependent mask shortcut traced from the export's example."""
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        base = self.model.base_model
+        b, t = input_ids.shape
+        positions = torch.arange(t, device=input_ids.device)[None].expand(b, t)
+        h = base.embeddings(input_ids=input_ids, position_ids=positions, token_type_ids=torch.zeros_like(input_ids))
+        add = (1.0 - attention_mask[:, None, None, :].to(h.dtype)) * -1e9
+        for layer in base.encoder.layer:
+            a = layer.attention.self
+            heads = a.num_attention_heads
+            hd = h.shape[-1] // heads
+
+            def split(x: torch.Tensor, heads: int = heads, hd: int = hd) -> torch.Tensor:
+                return x.view(b, t, heads, hd).transpose(1, 2)
+
+            q, k, v = split(a.query(h) * _scale(a)), split(a.key(h)), split(a.value(h))
+            o = torch.softmax(q @ k.transpose(-1, -2) + add, dim=-1) @ v
+            x = layer.attention.output(o.transpose(1, 2).reshape(b, t, heads * hd), h)
+            h = layer.output(layer.intermediate(x), x)
+        return _head(self.model, h[:, :1])[:, 0]
+
+
+class Onnx(Converted):
+    """The encoder exported to ONNX and run by ONNX Runtime on padded batches."""
+
+    name = "onnx"
+    packed = False
+    tolerance = TOLERANCE["onnx"]
+    int8 = False
+
+    def convert(self, model: Any) -> Any:
+        import onnxruntime as ort
+
+        with tempfile.TemporaryDirectory(prefix="rewardgate-onnx-") as d:
+            path = Path(d) / "model.onnx"
+            ids = torch.tensor([[3, 4, 5, 6], [3, 4, 0, 0]])
+            torch.onnx.export(
+                _PaddedEncoder(copy.deepcopy(model).float().eval()),
+                (ids, (ids != 0).long()),
+                str(path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["scores"],
+                dynamic_axes={"input_ids": {0: "items", 1: "tokens"}, "attention_mask": {0: "items", 1: "tokens"}},
+                opset_version=17,
+                dynamo=False,
+            )
+            if self.int8:
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                quantized = Path(d) / "model.int8.onnx"
+                logging.disable(logging.WARNING)  # it logs every tensor it skips, and advice, on the root logger
+                try:
+                    quantize_dynamic(str(path), str(quantized), weight_type=QuantType.QInt8)
+                finally:
+                    logging.disable(logging.NOTSET)
+                path = quantized
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = torch.get_num_threads()
+            return ort.InferenceSession(path.read_bytes(), options, providers=["CPUExecutionProvider"])
+
+    def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+        session = self._current(model)
+        width = max(len(s) for s in seqs)
+        ids = np.full((len(seqs), width), pad_id_of(model), dtype=np.int64)
+        mask = np.zeros((len(seqs), width), dtype=np.int64)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = s
+            mask[i, : len(s)] = 1
+        (scores,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return torch.from_numpy(scores).float()
+
+    def computed_tokens(self, lengths: list[int]) -> int:
+        return len(lengths) * max(lengths)
+
+
+class OnnxInt8(Onnx):
+    name = "onnx-int8"
+    tolerance = TOLERANCE["onnx-int8"]
+    int8 = True
+
+
+_CLASSES: dict[str, type[Converted]] = {"torch-int8": TorchInt8, "onnx": Onnx, "onnx-int8": OnnxInt8}
+_PACKAGE = {"torch-int8": "torch.ao.quantization", "onnx": "onnxruntime", "onnx-int8": "onnxruntime"}
+
+
+def _missing(runtime: str) -> str | None:
+    """Why ``runtime`` cannot run on this machine, or None."""
+    if runtime == "torch-int8":
+        engines = torch.backends.quantized.supported_engines
+        return None if any(e in engines for e in ("x86", "fbgemm", "qnnpack")) else "no int8 engine in this torch"
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return "onnxruntime is not installed (pip install 'rewardgate[cpu-int8]')"
+    return None
+
+
+def make_runtime(runtime: str, model: Any, device: torch.device | None = None) -> ForwardStrategy:
+    """The strategy that serves ``model`` with ``runtime``; the fp32 ``choose`` when the runtime is
+    ``torch``, is not for this device or model, its package is missing, or its probe misses its
+    tolerance (each said in the log)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown CPU runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
+    kind = model.config.model_type
+    device = device or next(model.parameters()).device
+    if runtime == "torch":
+        return choose(model)
+    why: str | None
+    if device.type != "cpu":
+        why = f"it is a CPU runtime and the model is on {device.type}"
+    elif not _CLASSES[runtime].fits(model):
+        why = f"it does not run {kind} models"
+    else:
+        why = _missing(runtime)
+    strategy: ForwardStrategy | None = None
+    if why is None:
+        try:
+            strategy = _CLASSES[runtime](model)
+        except Exception as exc:  # an export or a quantization that fails is a reason, not a crash
+            why = f"building it failed: {type(exc).__name__}: {exc}"
+    if strategy is not None and not matches_hf(strategy, model, TOLERANCE[runtime]):
+        why, strategy = f"its scores differ from the fp32 forward by more than {TOLERANCE[runtime]}", None
+    if strategy is None:
+        log.warning("CPU runtime %s not used for %s: %s; serving with torch", runtime, kind, why)
+        return choose(model)
+    log.info("%s: CPU runtime %s", kind, strategy.name)
+    return strategy
+
+
+def runtime_of(strategy: ForwardStrategy) -> str:
+    """The ``REWARDGATE_CPU_RUNTIME`` value that ``strategy`` serves as."""
+    return strategy.name if strategy.name in _CLASSES else "torch"

@@ -1,0 +1,125 @@
+"""CPU runtimes (``modeling/forward/runtimes.py``): each scores a batch of mixed-length items as the
+fp32 Hugging Face forward scores each item alone, within the tolerance it states; a runtime that
+cannot run (package missing, an architecture it does not know, scores off its tolerance) falls
+back to torch and says so; the service says which runtime serves."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import httpx
+import pytest
+import torch
+from pydantic import ValidationError
+
+from app.settings import Settings
+from model_store import ModelStore
+from modeling import PackedRewardModel
+from modeling.forward import runtimes
+from modeling.forward.runtimes import TOLERANCE, make_runtime, runtime_of
+from modeling.loader import load_version
+from tests.test_forward import SEQS, build, hf_alone
+
+try:
+    import onnxruntime  # noqa: F401
+
+    HAS_ORT = True
+except ImportError:
+    HAS_ORT = False
+needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime is not installed (pip install 'rewardgate[cpu-int8]')")
+
+CONVERTED = [
+    pytest.param("torch-int8", id="torch-int8"),
+    pytest.param("onnx", id="onnx", marks=needs_ort),
+    pytest.param("onnx-int8", id="onnx-int8", marks=needs_ort),
+]
+
+
+@pytest.mark.parametrize("runtime", CONVERTED)
+def test_runtime_scores_like_the_fp32_forward_within_its_tolerance(runtime: str) -> None:
+    hf = build("bert")
+    strategy = make_runtime(runtime, hf)
+    assert runtime_of(strategy) == runtime
+    with torch.no_grad():
+        ref = hf_alone(hf, SEQS)
+    with torch.inference_mode():
+        got = PackedRewardModel(hf, strategy)(SEQS)
+    tol = TOLERANCE[runtime]
+    torch.testing.assert_close(got, ref, atol=tol, rtol=tol)
+    if runtime == "onnx":  # fp32 throughout: as close as the packed torch path
+        torch.testing.assert_close(got, ref, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("runtime", CONVERTED)
+def test_runtime_follows_the_weights(runtime: str) -> None:
+    hf = build("bert")
+    model = PackedRewardModel(hf, make_runtime(runtime, hf))
+    with torch.no_grad():
+        before = model(SEQS)
+        hf.classifier.bias += 1.0  # a change in place: the converted copy is stale
+        after = model(SEQS)
+    torch.testing.assert_close(after, before + 1.0, atol=TOLERANCE[runtime], rtol=0)
+
+
+def test_torch_int8_stays_packed_and_int8() -> None:
+    hf = build("bert")
+    strategy = make_runtime("torch-int8", hf)
+    assert strategy.packed and strategy.computed_tokens([3, 5]) == 8
+    quantized = [m for m in strategy._current(hf).modules() if "quantized" in type(m).__module__]  # type: ignore[attr-defined]
+    assert quantized, "no linear layer was quantized"
+
+
+def test_missing_package_falls_back_to_torch_with_a_log_line(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime raises ImportError
+    hf = build("bert")
+    with caplog.at_level(logging.WARNING, "modeling.forward.runtimes"):
+        strategy = make_runtime("onnx-int8", hf)
+    assert runtime_of(strategy) == "torch" and strategy.name == "encoder-packed"
+    assert "onnxruntime is not installed" in caplog.text and "serving with torch" in caplog.text
+
+
+def test_an_architecture_onnx_does_not_know_falls_back(caplog: pytest.LogCaptureFixture) -> None:
+    hf = build("opt")
+    with caplog.at_level(logging.WARNING, "modeling.forward.runtimes"):
+        strategy = make_runtime("onnx", hf)
+    assert strategy.name == "opt-packed"
+    assert "does not run opt models" in caplog.text
+
+
+def test_a_runtime_off_its_tolerance_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setitem(runtimes.TOLERANCE, "torch-int8", 1e-9)  # int8 is never that close
+    hf = build("bert")
+    with caplog.at_level(logging.WARNING, "modeling.forward.runtimes"):
+        strategy = make_runtime("torch-int8", hf)
+    assert runtime_of(strategy) == "torch"
+    assert "differ from the fp32 forward" in caplog.text
+
+
+def test_an_unknown_runtime_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Settings(cpu_runtime="tensorrt")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown CPU runtime"):
+        make_runtime("tensorrt", build("bert"))
+
+
+def test_a_loaded_version_serves_with_its_runtime(trained_store: dict[str, Any]) -> None:
+    store = ModelStore(trained_store["root"])
+    loaded = load_version(store, "default", "current", device="cpu", cpu_runtime="torch-int8")
+    assert loaded.runtime == "torch-int8"
+    assert load_version(store, "default", "current", device="cpu").runtime == "torch"
+
+
+def test_the_service_says_which_runtime_serves(trained_store: dict[str, Any], serve: Any) -> None:
+    srv = serve(trained_store["root"], device="cpu", cpu_runtime="torch-int8")
+    body = httpx.get(srv.url + "/v1/models").json()
+    assert body["runtime"] == body["data"][0]["runtime"] == "torch-int8"
+    metrics = httpx.get(srv.url + "/metrics").text
+    assert 'rewardgate_model_runtime{runtime="torch-int8"} 1.0' in metrics
+    scores = httpx.post(srv.url + "/score", json={"items": [{"prompt": "hi", "response": "hello there"}]})
+    assert scores.status_code == 200
