@@ -79,6 +79,11 @@ class TrainConfig:
     base_dropout: float = opt(
         -1.0, "a pretrained base: its hidden and attention dropout during fine-tuning (-1: keep the base's own)"
     )
+    cross_prompt_weight: float = opt(
+        0.0,
+        "embedded data: weight of a Bradley-Terry term that puts every good reply of a batch above every failing "
+        "one, across prompts (what one threshold for all prompts needs; 0: pairs within a prompt only)",
+    )
     in_batch_pairs: bool = opt(
         False,
         "labelled data: compare every preferred text of a batch with every other text of it (batch_size^2 "

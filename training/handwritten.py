@@ -21,6 +21,17 @@ def files() -> list[Path]:
     return sorted(DIRECTORY.glob("*.jsonl"))
 
 
+def labels(paths: list[Path] | None = None) -> dict[tuple[str | None, str], int]:
+    """Each reply as good (+1) or failing (-1), keyed (prompt, text)."""
+    out: dict[tuple[str | None, str], int] = {}
+    for path in files() if paths is None else paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out |= {(row["prompt"], r["text"]): 1 if r["kind"] == "good" else -1 for r in row["replies"]}
+    return out
+
+
 def pairs(paths: list[Path] | None = None, weight: float = 1.0) -> list[Pair]:
     out = []
     for path in files() if paths is None else paths:

@@ -124,6 +124,10 @@ class TrainingData:
     fingerprint: dict[str, Any]
     subsets: dict[str, list[Pair]] = dataclasses.field(default_factory=dict)  # named parts of validation
     agreement: Agreement | None = None  # of the labellers, for rankings data
+    # What some items are regardless of their prompt: good (+1) or failing (-1). Known for the
+    # embedded data; it lets training put every good reply above every failing one, across
+    # prompts, which is what a single threshold needs.
+    labels: dict[tuple[str | None, str], int] = dataclasses.field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -162,6 +166,7 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
                 **({"validation, hand-written": written_val} if written_val else {}),
             },
             agreement=_agreement([str(files.train)]),
+            labels=default_data.labels(files.train) | handwritten.labels(),
         )
         yield _checked(cfg, data)
 
@@ -213,8 +218,9 @@ def bt_loss(
 
 
 def bt_loss_in_batch(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:
-    """Bradley-Terry over every (preferred, other) combination of a batch: labelled texts say
-    each preferred text beats each other one, so n pairs' forwards give n^2 comparisons."""
+    """Bradley-Terry over every (preferred, other) combination of a batch: labelled texts (or
+    items known good and failing) say each preferred one beats each other one, so a batch's
+    forwards give len(chosen) x len(rejected) comparisons."""
     return -F.logsigmoid(r_chosen[:, None] - r_rejected[None, :]).mean()
 
 
@@ -299,6 +305,9 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     # config says; on one process, the model and optimizer as they are.
     net, optim = acc.prepare(packed, optim)
     in_batch = cfg.format == "labelled" and cfg.in_batch_pairs
+    # +1 good, -1 failing, 0 unknown, per item: the cross-prompt term below reads it
+    kind = torch.tensor([data.labels.get(item, 0) for item in index.items])
+    across = cfg.cross_prompt_weight if data.labels else 0.0
     margins = torch.tensor([p.margin for p in data.train])
     weights = torch.tensor([p.weight for p in data.train])
 
@@ -322,6 +331,11 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                         loss = bt_loss_in_batch(rc, rr)
                     else:
                         loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
+                    if across:
+                        k = kind[b.items].to(device)
+                        good, bad = scores[k > 0], scores[k < 0]
+                        if len(good) and len(bad):
+                            loss = loss + across * bt_loss_in_batch(good, bad)
                     acc.backward(loss / cfg.grad_accum)
                     shown.batch(loss.item(), (rc > rr).float().mean().item())
                     seen += len(b.pairs) ** 2 if in_batch else len(b.pairs)
