@@ -188,3 +188,34 @@ def test_failed_quality_gate_ends_every_rank_with_code_3(tmp_path: Path) -> None
     train_stats = store.resolve("default", vid).manifest.train
     assert train_stats is not None and train_stats["world_size"] == 2
     assert train_stats["pairs_seen"] == 6 * 4 * 2
+
+
+def test_embedded_data_knows_which_replies_are_good_and_which_fail() -> None:
+    cfg = TrainConfig.from_dict({"default_prompts": 40})
+    with training_data(cfg) as data:
+        labels = data.labels
+    assert {1, -1} <= set(labels.values())
+    train_items = {(p.prompt, t) for p in data.train for t in (p.chosen, p.rejected)}
+    assert len(train_items & set(labels)) > 0.9 * len(train_items)
+    # a good reply is never the rejected side of a pair from its own prompt, a failing one never chosen over a good one
+    assert all(labels.get((p.prompt, p.rejected)) != 1 for p in data.train)
+    assert all(
+        not (labels.get((p.prompt, p.chosen)) == -1 and labels.get((p.prompt, p.rejected)) == 1) for p in data.train
+    )
+
+
+def test_cross_prompt_term_moves_the_weights(tmp_path: Path) -> None:
+    """The cross-prompt term is a real part of the loss: same seed, same batches, one step,
+    different weights with it than without it."""
+    from training.train import build_model, fit, processes
+
+    def one_step(weight: float) -> dict[str, torch.Tensor]:
+        cfg = tiny_config(tmp_path / "store", max_steps=1, batch_size=16, cross_prompt_weight=weight)
+        with processes(cfg) as procs, training_data(cfg) as data:
+            model = build_model(cfg, data, procs)
+            fit(cfg, model, data, procs)
+        return {k: v.detach().clone() for k, v in model.hf.state_dict().items()}
+
+    without, with_term = one_step(0.0), one_step(1.0)
+    assert any(not torch.equal(without[k], with_term[k]) for k in without)
+    assert torch.equal(one_step(0.0)["score.weight"], without["score.weight"])  # deterministic otherwise
