@@ -82,8 +82,14 @@ def _items_per_s(fn: PackedRewardModel, items: list[list[int]], batch: int) -> f
     return len(items) / (time.perf_counter() - t0)
 
 
-@torch.inference_mode()
 def bench_architectures(quick: bool = False, repeats: int = 3, families: tuple[str, ...] = FAMILIES) -> dict[str, Any]:
+    out = bench_families(quick, repeats, families)
+    out["encoder"] = bench_encoder(quick, repeats)  # trains too: not under inference_mode
+    return out
+
+
+@torch.inference_mode()
+def bench_families(quick: bool = False, repeats: int = 3, families: tuple[str, ...] = FAMILIES) -> dict[str, Any]:
     from transformers import AutoModelForSequenceClassification
 
     rng = random.Random(0)
@@ -121,7 +127,6 @@ def bench_architectures(quick: bool = False, repeats: int = 3, families: tuple[s
             "runs": runs,
         }
         log.info("%s: %s %.1f items/s, padded HF %.1f items/s (%.2fx)", family, ours.strategy.name, o, p, o / p)
-    out["encoder"] = bench_encoder(quick, repeats)
     return out
 
 
