@@ -101,7 +101,7 @@ def project_qkv(
 
 
 @contextmanager
-def _one_thread() -> Iterator[None]:
+def one_thread() -> Iterator[None]:
     """Run the enclosed ops on the calling thread alone (OpenMP's thread count is per thread)."""
     n = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -134,7 +134,7 @@ def attend_per_item(
     # costs a scheduler time slice whenever another process holds a core. Measured at MiniLM's
     # shape (32 items of 10-150 tokens, 2 cores): the whole forward ran 5.0 items/s this way and
     # 3.1 on 2 threads beside 4 busy processes; on lightly loaded cores the two were within noise.
-    with _one_thread() if q.device.type == "cpu" else nullcontext():
+    with one_thread() if q.device.type == "cpu" else nullcontext():
         for qs, ks, vs in items:
             m, n = qs.shape[0], ks.shape[0]
             # 4-D (1, heads, n, head_dim): the layout CPU flash attention takes (3-D falls back to math)
