@@ -57,7 +57,11 @@ class Settings(BaseSettings):
         0.0, ge=0, description="poll `current` and reload on change every N seconds (0: off)"
     )
     torch_threads: int = Field(0, ge=0, description="torch CPU threads (0: all cores)")
-    drain_timeout_s: float = Field(20.0, ge=0, description="on shutdown, how long in-flight work may take to finish")
+    drain_timeout_s: float = Field(
+        20.0,
+        ge=0,
+        description="on shutdown, how long in-flight work may take to finish; work still unfinished then gets 503 `shutting_down`",
+    )
     shutdown_grace_s: float = Field(
         0.0, ge=0, description="on SIGTERM, answer /readyz 503 for this long before closing the listener"
     )
