@@ -69,9 +69,15 @@ def test_two_replicas_follow_one_s3_store(s3: Any, tmp_path: Path, monkeypatch: 
                 "REWARDGATE_WATCH_INTERVAL_S": "0.3",
             }
             procs.append(_start(env))
-        for _, u in procs:  # nothing published yet: up, not ready, and says why
-            r = httpx.get(u + "/readyz")
-            assert r.status_code == 503 and "no current version" in r.text
+        for _, u in procs:  # nothing published yet: up, not ready, and says why once its first load has run
+            deadline = time.monotonic() + 60
+            while True:
+                r = httpx.get(u + "/readyz")
+                assert r.status_code == 503, r.text
+                if "no current version" in r.text or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert "no current version" in r.text, r.text
         for seed in (1, 2):
             version = train(tiny_config(url, seed=seed)).version  # type: ignore[arg-type]
             answers = [_serving(u, version) for _, u in procs]

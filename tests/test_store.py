@@ -462,7 +462,11 @@ def test_trained_version_loads_verified(trained_store: dict) -> None:
     assert m.data["pairs_train"] > 0 and m.threshold.method == "max_good_blocked"
     assert m.threshold.good_block_rate is not None and m.threshold.good_block_rate <= 0.05
     # the default data's evaluation lands in the manifest: held-out phrasing families, hand-written check
-    assert set(m.evaluations) == {"validation, seen phrasings", "validation, held-out phrasings and topics"}
+    assert set(m.evaluations) == {
+        "validation, seen phrasings",
+        "validation, held-out phrasings and topics",
+        "validation, hand-written",
+    }
     assert m.gate_check is not None and m.gate_check.pairs >= 150
     assert {"leak", "rude", "evasive", "degenerate", "off_topic", "leak (embedded)", "leak:card"} <= set(
         m.gate_check.blocked
