@@ -36,6 +36,11 @@ class TrainConfig:
         "embedded data: weight of the pairs from the hand-written training replies (training/handwritten/) "
         "beside the generated ones (0: leave them out)",
     )
+    derived_failures: bool = opt(
+        True,
+        "embedded data: add failing replies made from the hand-written good ones (another message's answer, "
+        "a reply cut mid-sentence, a looping one)",
+    )
     # model
     name: str = opt("default", "model name in the store")
     store: str = opt(

@@ -4,12 +4,20 @@ None of them is in the evaluation sets (a test checks). One row per customer mes
 
     {"industry", "prompt", "replies": [{"kind": "good", "style", "text"}, {"kind": "leak", "detail", "embedded", "text"}, ...]}
 
-Every good reply is preferred over every failing reply of the same message.
+Every good reply is preferred over every failing reply of the same message. ``derived`` adds
+failing replies made from the good ones of the training share: a good reply to another message
+of the same industry (off topic: fluent, correct, and not an answer), a good reply cut
+mid-sentence and one that loops a sentence (degenerate). Real sentences that fail only by
+relevance or form teach the model to read the question and the end of the reply, which templated
+failures do not.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import re
+from collections import defaultdict
 from pathlib import Path
 
 from .data import Pair
@@ -47,3 +55,62 @@ def pairs(paths: list[Path] | None = None, weight: float = 1.0) -> list[Pair]:
                     raise ValueError(f"{path}:{n}: not a hand-written training row ({exc})") from None
                 out += [Pair(row["prompt"], g, b, weight=weight) for g in good for b in bad]
     return out
+
+
+def industries(paths: list[Path] | None = None) -> dict[str, str]:
+    """Each customer message's industry."""
+    out: dict[str, str] = {}
+    for path in files() if paths is None else paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                out[row["prompt"]] = row.get("industry") or ""
+    return out
+
+
+def _cut(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    if len(words) < 8:
+        return ""
+    # stop inside a sentence, never right after its full stop: what a truncated generation looks like
+    for _ in range(8):
+        k = rng.randint(len(words) // 3, max(len(words) // 3 + 1, len(words) * 4 // 5))
+        head = " ".join(words[:k]).rstrip()
+        if head and head[-1] not in ".!?":
+            return head.rstrip(",;:") if rng.random() < 0.5 else head
+    return ""
+
+
+def _loop(text: str, rng: random.Random) -> str:
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+    if not sentences:
+        return ""
+    i = rng.randrange(len(sentences))
+    looped = sentences[: i + 1] + [sentences[i]] * rng.randint(2, 4)
+    return " ".join(looped)
+
+
+def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pair], dict[tuple[str | None, str], int]]:
+    """Failing replies made from the good ones of ``train`` (hand-written pairs), with their labels."""
+    rng = random.Random(seed)
+    industry = industries()
+    good: dict[str, list[str]] = defaultdict(list)
+    for p in train:
+        if p.prompt is not None and p.chosen not in good[p.prompt]:
+            good[p.prompt].append(p.chosen)
+    by_industry: dict[str, list[str]] = defaultdict(list)
+    for prompt in good:
+        by_industry[industry.get(prompt, "")].append(prompt)
+    pairs: list[Pair] = []
+    labels: dict[tuple[str | None, str], int] = {}
+    for prompt, replies in good.items():
+        others = [q for q in by_industry[industry.get(prompt, "")] if q != prompt]
+        for g in replies:
+            failing = [_cut(g, rng), _loop(g, rng) if rng.random() < 0.5 else ""]
+            if others:
+                failing.append(rng.choice(good[rng.choice(others)]))
+            for bad in failing:
+                if bad and bad != g:
+                    pairs.append(Pair(prompt, g, bad, weight=weight))
+                    labels[(prompt, bad)] = -1
+    return pairs, labels

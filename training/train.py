@@ -156,8 +156,11 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         # calibrated on real sentences as well as generated ones.
         written = handwritten.pairs(weight=cfg.handwritten_weight) if cfg.handwritten_weight > 0 else []
         written_train, written_val = split(written, cfg.val_fraction, cfg.seed) if written else ([], [])
+        made, made_labels = (
+            handwritten.derived(written_train, cfg.seed, cfg.handwritten_weight) if cfg.derived_failures else ([], {})
+        )
         data = TrainingData(
-            train=load_pairs([str(files.train)]) + written_train,
+            train=load_pairs([str(files.train)]) + written_train + made,
             validation=seen + heldout + written_val,
             fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
             subsets={
@@ -166,7 +169,7 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
                 **({"validation, hand-written": written_val} if written_val else {}),
             },
             agreement=_agreement([str(files.train)]),
-            labels=default_data.labels(files.train) | handwritten.labels(),
+            labels=default_data.labels(files.train) | handwritten.labels() | made_labels,
         )
         yield _checked(cfg, data)
 
