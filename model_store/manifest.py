@@ -96,6 +96,17 @@ class GateCheck(_Strict):
     )
 
 
+class Dimension(_Strict):
+    """A quality dimension the model scores with an output of its own (output 1 + its position
+    in ``VersionInfo.dimensions``; output 0 is the overall reward)."""
+
+    name: str
+    meaning: str = Field("", description="what a low score on this dimension says about a reply")
+    threshold: Threshold = Field(description="block below it, calibrated on this dimension's held-out pairs")
+    metrics: EvalMetrics | None = Field(None, description="held-out pairwise figures on this dimension's pairs")
+    gates: bool = Field(True, description="whether /gate blocks when this dimension is below its threshold")
+
+
 class Agreement(_Strict):
     """How much the labellers of the training data agree."""
 
@@ -151,6 +162,9 @@ class VersionInfo(_Strict):
         default_factory=dict, description="metrics on named parts of validation (e.g. held-out phrasings)"
     )
     gate_check: GateCheck | None = None
+    dimensions: list[Dimension] = Field(
+        default_factory=list, description="quality dimensions, in output order (empty: one overall output)"
+    )
     agreement: Agreement | None = None
     pinned_eval: PinnedEval | None = None
     score_stats: ScoreStats | None = None

@@ -48,7 +48,7 @@ from . import default_data, handwritten
 from .agreement import agreement, rankings_rows
 from .batching import PairIndex, prompt_batches
 from .config import TrainConfig
-from .data import Pair, fingerprint, load_pairs, split
+from .data import Pair, dimensions_of, fingerprint, load_pairs, split
 from .evaluation import Evaluation, Judge, evaluate, quality_gate
 from .figures import write_figures
 from .model import add_lora, build
@@ -202,7 +202,7 @@ class RewardModel:
 def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> RewardModel:
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
-    base = build(cfg, texts)
+    base = build(cfg, texts, dimensions_of(data.train))
     hf, tokenizer = base.model, base.tokenizer
     lora = add_lora(hf, cfg) if cfg.lora_rank > 0 else None
     spec = input_spec_for(tokenizer, cfg.max_length, cfg.template, cfg.template_no_prompt)
@@ -282,6 +282,12 @@ def gather_full_model(acc: Any, net: torch.nn.Module, model: RewardModel, procs:
         model.packed = PackedRewardModel(model.hf).to(procs.device)
 
 
+def output_of(pairs: list[Pair], dimensions: list[str]) -> torch.Tensor:
+    """Per pair, the model output its preference trains: 0 overall, 1 + i the i-th dimension."""
+    at = {d: 1 + i for i, d in enumerate(dimensions)}
+    return torch.tensor([at[p.dimension] if p.dimension is not None else 0 for p in pairs], dtype=torch.long)
+
+
 def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
     """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
     counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
@@ -313,6 +319,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     across = cfg.cross_prompt_weight if data.labels else 0.0
     margins = torch.tensor([p.margin for p in data.train])
     weights = torch.tensor([p.weight for p in data.train])
+    heads = output_of(data.train, dimensions_of(data.train))
 
     step, seen, scored, tokens, t0 = 0, 0, 0, 0, time.perf_counter()
     epoch, progress = 0, 0.0
@@ -328,8 +335,10 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                     group["lr"] = cfg.lr * lr_factor(progress, cfg.warmup_ratio)
                 for b in batches[bi : bi + cfg.grad_accum]:
                     with acc.autocast():
-                        scores = net([seqs[i] for i in b.items]).float()
-                    rc, rr = scores[b.chosen], scores[b.rejected]
+                        scores = net([seqs[i] for i in b.items], all_outputs=True).float()
+                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall)
+                    head = heads[b.pairs].to(device)
+                    rc, rr = scores[b.chosen, head], scores[b.rejected, head]
                     if in_batch:
                         loss = bt_loss_in_batch(rc, rr)
                     else:
@@ -406,6 +415,7 @@ def publish(
         metrics=ev.metrics,
         evaluations=ev.subsets,
         gate_check=ev.gate_check,
+        dimensions=ev.dimensions,
         agreement=data.agreement,
         pinned_eval=ev.pinned,
         score_stats=ScoreStats(mean=ev.metrics.score_mean, std=ev.metrics.score_std),
