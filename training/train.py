@@ -345,7 +345,8 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                         loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
                     if across:
                         k = kind[b.items].to(device)
-                        good, bad = scores[k > 0], scores[k < 0]
+                        # the overall output: the one a single threshold for all prompts reads
+                        good, bad = scores[k > 0, 0], scores[k < 0, 0]
                         if len(good) and len(bad):
                             loss = loss + across * bt_loss_in_batch(good, bad)
                     acc.backward(loss / cfg.grad_accum)
