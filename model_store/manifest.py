@@ -94,6 +94,13 @@ class GateCheck(_Strict):
         description="replies judged one at a time: 'allow' (share of the allow-labelled allowed), 'block' (share "
         "of the block-labelled blocked) and 'block:<kind>'",
     )
+    reasons: dict[str, float] = Field(
+        default_factory=dict,
+        description="for a model with dimensions, with every dimension gating: 'bad blocked' (failing replies "
+        "blocked for any reason), 'dimension among reasons' and 'dimension first' (shares of those blocked whose "
+        "kind's dimension is among the reasons / the first reason), 'good blocked' (good replies blocked for any "
+        "reason), and the first two per kind",
+    )
 
 
 class Dimension(_Strict):

@@ -8,17 +8,20 @@ import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
-from model_store import Manifest
+from model_store import Dimension, Manifest, Threshold
 from modeling import PackedRewardModel
+from modeling.reasons import blocks, reasons_for
 from modeling.scoring import score_all
 from tests.conftest import tiny_config
 from tests.test_forward import FAMILIES, SEQS, build
 from training.data import DataError, Pair, dimensions_of, load_pairs, parse_pair, parse_rankings
 from training.default_data import dimension_rows, generate
 from training.dimensions import MEANINGS, dimension_of
+from training.gate_check import Exchange, Failing, Single, reason_figures
 from training.train import output_of, train
 
 
@@ -134,3 +137,54 @@ def test_an_old_manifest_without_dimensions_reads() -> None:
 
     fields = VersionInfo.model_fields
     assert not fields["dimensions"].is_required()
+
+
+# -- reasons and the gate check --------------------------------------------------------------
+def test_reasons_are_the_dimensions_below_their_thresholds_worst_first() -> None:
+    why = reasons_for(["privacy", "tone", "safety"], [-0.5, -2.0, 1.0], [0.0, 0.0, 0.0])
+    assert [(r.dimension, r.score, r.threshold) for r in why] == [("tone", -2.0, 0.0), ("privacy", -0.5, 0.0)]
+    assert blocks(1.0, 0.0, why, {"tone"}) and not blocks(1.0, 0.0, why, {"safety"})
+    assert blocks(-1.0, 0.0, [], set())
+
+
+def test_the_gate_check_says_whether_a_block_names_the_failure() -> None:
+    def dim(name: str) -> Dimension:
+        return Dimension(name=name, threshold=Threshold(value=0.0, method="fixed"))
+
+    rows: list[Any] = [
+        Exchange("p", "fine", [Failing("leak", "card", False, "leaky"), Failing("rude", "", False, "rude")]),
+        Exchange("q", "fine too", [Failing("rude", "", False, "rude 2")]),
+        Single("r", "allowed", True, "good"),
+    ]
+    # outputs: overall, privacy, tone
+    table = {
+        "fine": [1.0, 1.0, 1.0],
+        "fine too": [1.0, 1.0, -0.1],  # a good reply blocked on tone
+        "leaky": [-1.0, -3.0, -0.5],  # privacy first, tone second
+        "rude": [-1.0, -2.0, -0.5],  # tone among the reasons, not first
+        "rude 2": [1.0, 1.0, 1.0],  # not blocked at all
+        "allowed": [1.0, 1.0, 1.0],
+    }
+
+    def outputs(items: list[tuple[str | None, str]]) -> np.ndarray:
+        return np.array([table[t] for _, t in items])
+
+    got = reason_figures(outputs, 0.0, [dim("privacy"), dim("tone")], rows)
+    assert got["bad blocked"] == pytest.approx(2 / 3)
+    assert got["dimension among reasons"] == 1.0
+    assert got["dimension first"] == 0.5
+    assert got["first (leak)"] == 1.0 and got["first (rude)"] == 0.0
+    assert got["good blocked"] == pytest.approx(1 / 3)
+
+
+def test_the_default_model_describes_its_dimensions(trained_store: dict[str, Any]) -> None:
+    v1 = trained_store["results"][0]
+    manifest = Manifest.model_validate_json((Path(v1.path) / "manifest.json").read_text())
+    assert [d.name for d in manifest.dimensions] == sorted(MEANINGS)
+    assert all(d.meaning == MEANINGS[d.name] and d.metrics is not None for d in manifest.dimensions)
+    assert manifest.gate_check is not None
+    assert {"bad blocked", "dimension among reasons", "dimension first", "good blocked"} <= set(
+        manifest.gate_check.reasons
+    )
+    report = (Path(v1.path) / "report.md").read_text()
+    assert "| dimension first |" in report and "| privacy |" in report

@@ -59,7 +59,6 @@ from pathlib import Path
 from typing import Any
 
 from .default_data_industries import INDUSTRIES, Topic
-from .dimensions import dimension_rankings
 from .default_data_phrases import (
     ACKNOWLEDGEMENTS,
     BULLET_INTROS,
@@ -88,6 +87,7 @@ from .default_data_phrases import (
     WARM,
     WHEN,
 )
+from .dimensions import dimension_rankings
 
 NAMES = [
     "Alex", "Sam", "Priya", "Jordan", "Mei", "Carlos", "Fatima", "Noah", "Olga", "Kenji", "Amara", "Lucas",

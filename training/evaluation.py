@@ -103,7 +103,7 @@ def evaluate(
     if cfg.gate_check not in ("auto", ""):
         paths = [Path(cfg.gate_check)]
     if paths:
-        check = gate_check.run(judge.items, threshold.value, paths)
+        check = gate_check.run(judge.items, threshold.value, paths, outputs=judge.outputs, dimensions=dimensions)
     pinned = None
     found = store.pinned_eval(cfg.name)
     if found is not None:
