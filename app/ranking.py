@@ -34,7 +34,7 @@ from .schemas import (
     TeiRank,
     TeiRerankRequest,
 )
-from .scoring import SCORING_ERRORS, Scored, StateDep
+from .scoring import SCORING_ERRORS, Item, Scored, StateDep
 from .state import AppState
 
 router = APIRouter()
@@ -69,7 +69,8 @@ async def rank_candidates(
     order. ``where`` names the request's prompt and candidate fields in error messages."""
     if len(prompt) > st.settings.max_chars:
         raise ex.InvalidInput(f"{where[0]}: longer than {st.settings.max_chars} characters")
-    gated, done = await gate_items(request, response, st, [(prompt, c) for c in candidates], requested, where[1])
+    items: list[Item] = [(prompt, c) for c in candidates]
+    gated, done = await gate_items(request, response, st, items, requested, where=where[1])
     order = sorted(range(len(done.scores)), key=lambda i: -done.scores[i])  # stable: ties keep the sent order
     best = next((i for i in order if gated.results[i].allowed), None)
     return Ranked(gated, done, order, best)

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import gating
@@ -33,6 +33,7 @@ class Gated:
     source: ThresholdSource
     requested: float | None  # the request's own threshold: the challenger is judged by it too
     mode: GateMode
+    requested_dimensions: dict[str, float] = field(default_factory=dict)  # the request's, per dimension
 
 
 class DecisionRecorder:
@@ -79,6 +80,8 @@ class DecisionRecorder:
                 "score": res.score,
                 "decision": res.decision,
                 "would_block": res.would_block,
+                # why: the dimensions below their thresholds, worst first, then the overall score
+                "reasons": [r.model_dump() for r in res.reasons],
                 "mode": gated.mode,
                 "item_sha256": item_hash(prompt, response),
             }

@@ -53,12 +53,24 @@ class GateRequest(ScoreRequest):
         },
     )
     threshold: float | None = Field(None, description="overrides the configured and the calibrated threshold")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="per quality dimension of the model: overrides its calibrated threshold (a name the model "
+        "does not have is refused)",
+    )
 
     @field_validator("threshold")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
             raise ValueError("threshold must be a finite number")
+        return v
+
+    @field_validator("thresholds")
+    @classmethod
+    def _all_finite(cls, v: dict[str, float]) -> dict[str, float]:
+        if not all(math.isfinite(x) for x in v.values()):
+            raise ValueError("thresholds must be finite numbers")
         return v
 
 
@@ -78,19 +90,50 @@ class ModelRef(BaseModel):
     version: str
 
 
+def _absent(v: object) -> bool:
+    return v is None
+
+
+# a one-output model's answers leave it out: they keep the shape they always had
+DimensionScores = Annotated[
+    dict[str, float] | None,
+    Field(
+        None,
+        exclude_if=_absent,
+        description="raw reward per quality dimension, for a model with dimensions (absent otherwise)",
+    ),
+]
+
+
 class ScoreResult(BaseModel):
-    score: float = Field(description="raw reward (no activation)")
+    score: float = Field(description="raw reward (no activation): the overall one")
+    scores: DimensionScores
     truncated: bool = Field(
         description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
     )
 
 
+class Reason(BaseModel):
+    dimension: str = Field(description="a quality dimension of the model, or 'overall' (the overall score)")
+    score: float
+    threshold: float
+
+
 class GateResult(BaseModel):
     # not a ScoreResult subclass: the fields keep the order the answers always had
-    score: float = Field(description="raw reward (no activation)")
+    score: float = Field(description="raw reward (no activation): the overall one")
+    scores: DimensionScores
     allowed: bool
     decision: Literal["allow", "block"]
-    would_block: bool = Field(description="the threshold blocks it (in shadow mode, `allowed` is true all the same)")
+    would_block: bool = Field(
+        description="the threshold blocks it: the overall score, or a gating dimension (REWARDGATE_GATE_DIMENSIONS); "
+        "in shadow mode, `allowed` is true all the same"
+    )
+    reasons: list[Reason] = Field(
+        default_factory=list,
+        description="the dimensions below their thresholds, worst first (whether or not they gate), then 'overall' "
+        "when the overall score is below its threshold; empty when nothing is",
+    )
     truncated: bool = Field(
         description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
     )

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+OVERALL = "overall"  # the reason named when the overall score is below its threshold
+
 
 @dataclass(frozen=True)
 class Reason:
