@@ -33,7 +33,9 @@ class Gated:
     source: ThresholdSource
     requested: float | None  # the request's own threshold: the challenger is judged by it too
     mode: GateMode
-    requested_dimensions: dict[str, float] = field(default_factory=dict)  # the request's, per dimension
+    # each quality dimension's threshold as this request judged it, and which of them gate
+    dimensions: gating.Dimensions = field(default_factory=gating.Dimensions)
+    requested_dimensions: dict[str, float] = field(default_factory=dict)  # the request's own, per dimension
 
 
 class DecisionRecorder:

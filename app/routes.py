@@ -95,7 +95,9 @@ async def gate_items(
     dimensions = gating.Dimensions.of(scorer, st.settings.gate_dimensions, requested_dimensions)
     results = gating.decide(scorer, done.scores, done.truncated, threshold, mode, dimensions)
     gating.tally(st.metrics, results)
-    gated = Gated(rid, scorer, done.items, results, threshold, source, requested, mode, requested_dimensions or {})
+    gated = Gated(
+        rid, scorer, done.items, results, threshold, source, requested, mode, dimensions, requested_dimensions or {}
+    )
     st.recorder.record(gated, st.registry.challenger, st.registry.challenger_share)
     response.headers.update({"X-Request-ID": rid, **done.headers()})
     return gated, done

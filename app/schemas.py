@@ -345,7 +345,8 @@ class RankResponse(BaseModel):
     )
     reasons: list[str] | None = Field(
         None,
-        description="why no response passed, per quality dimension: null while models have a single score",
+        description="when no response passed, with a model that has quality dimensions: the reasons the responses "
+        "were given (each result's `reasons`), the one given to most of them first; null otherwise",
     )
 
 
@@ -431,3 +432,30 @@ class CohereRerankResponse(BaseModel):
     model: str
     results: list[CohereRerankResult] = Field(description="best first")
     usage: RerankUsage
+
+
+# -- OpenAI's moderation shape ----------------------------------------------------------------
+class ModerationRequest(BaseModel):
+    """OpenAI's ``POST /v1/moderations`` request: texts only (each a reply, without its prompt)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"input": ["Your card number is 4111 1111 1111 1111."]}]}
+    )
+    input: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]
+    model: str | None = Field(None, description="the served model's name (or name/version); default: the served one")
+
+
+class ModerationResult(BaseModel):
+    flagged: bool = Field(description="the gate would block it (the overall score or a gating dimension)")
+    categories: dict[str, bool] = Field(
+        description="per quality dimension of the model ('overall' for a model without any): below its threshold"
+    )
+    category_scores: dict[str, float] = Field(
+        description="sigmoid(threshold - score) per category: above 0.5 exactly when the category is flagged"
+    )
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str
+    results: list[ModerationResult]

@@ -8,15 +8,19 @@ import random
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 import torch
 
-from model_store import Dimension, Manifest, Threshold
+from app.scorer import Scorer
+from model_store import Dimension, Manifest, ModelStore, Threshold
 from modeling import PackedRewardModel
+from modeling.loader import load_version
 from modeling.reasons import blocks, reasons_for
 from modeling.scoring import score_all
 from tests.conftest import tiny_config
+from tests.test_api import metric_samples
 from tests.test_forward import FAMILIES, SEQS, build
 from training.data import DataError, Pair, dimensions_of, load_pairs, parse_pair, parse_rankings
 from training.default_data import dimension_rows, generate
@@ -188,3 +192,101 @@ def test_the_default_model_describes_its_dimensions(trained_store: dict[str, Any
     )
     report = (Path(v1.path) / "report.md").read_text()
     assert "| dimension first |" in report and "| privacy |" in report
+
+
+# -- serving ---------------------------------------------------------------------------------
+REPLIES = [
+    {"prompt": "Where is my order?", "response": "It left our warehouse today and arrives on Friday."},
+    {"prompt": "Where is my order?", "response": "Your card 4111 1111 1111 1111 with CVV 123 is on file, idiot."},
+    {"prompt": "I forgot my password.", "response": "Figure it out yourself."},
+]
+
+
+def test_score_carries_a_score_per_dimension(trained_store: dict[str, Any], serve: Any) -> None:
+    srv = serve(trained_store["root"])
+    results = httpx.post(srv.url + "/score", json={"items": REPLIES}).json()["results"]
+    for res in results:
+        assert set(res["scores"]) == set(MEANINGS)
+    # the same numbers as the model's own outputs, in its output order
+    scorer = Scorer(load_version(ModelStore(trained_store["root"]), "default", device="cpu"))
+    seqs, _ = scorer.encode([(r["prompt"], r["response"]) for r in REPLIES])
+    with torch.inference_mode():
+        want = scorer.loaded.model(seqs, all_outputs=True)
+    for res, row in zip(results, want.tolist(), strict=True):
+        assert res["score"] == pytest.approx(row[0], abs=1e-5)
+        assert [res["scores"][d] for d in scorer.dimensions] == pytest.approx(row[1:], abs=1e-5)
+
+
+def test_gate_gives_reasons_and_gating_dimensions_block(
+    trained_store: dict[str, Any], serve: Any, tmp_path: Path
+) -> None:
+    logdir = tmp_path / "decisions"
+    srv = serve(trained_store["root"], gate_dimensions="all", decision_log=logdir)
+    # privacy's threshold raised above any score: every item fails it, worst of all its reasons
+    body = {"items": REPLIES, "threshold": -1e9, "thresholds": {"privacy": 1e9}}
+    g = httpx.post(srv.url + "/gate", json=body).json()
+    for res in g["results"]:
+        assert res["reasons"][0]["dimension"] == "privacy" and res["reasons"][0]["threshold"] == 1e9
+        assert res["decision"] == "block" and set(res["scores"]) == set(MEANINGS)
+        assert all(r["dimension"] != "overall" for r in res["reasons"])  # the overall threshold passes
+        gaps = [r["score"] - r["threshold"] for r in res["reasons"]]
+        assert gaps == sorted(gaps)  # worst first
+    # reasons are consistent with the thresholds: a dimension is a reason exactly when below its own
+    g = httpx.post(srv.url + "/gate", json={"items": REPLIES}).json()
+    cuts = {d.name: d.threshold.value for d in ModelStore(trained_store["root"]).resolve("default").manifest.dimensions}
+    for res in g["results"]:
+        named = {r["dimension"] for r in res["reasons"]} - {"overall"}
+        assert named == {d for d, s in res["scores"].items() if s < cuts[d]}
+        assert res["would_block"] == (res["score"] < g["threshold"] or bool(named))
+    bad = httpx.post(srv.url + "/gate", json={"items": REPLIES, "thresholds": {"spelling": 0.0}})
+    assert bad.status_code == 422 and "spelling" in bad.json()["error"]["message"]
+    blocks = metric_samples(srv.url)
+    assert blocks["rewardgate_gate_decision_reasons_total{decision=block,reason=privacy}"] >= 3
+    srv.stop()
+    records = [json.loads(line) for f in sorted(logdir.glob("*.jsonl")) for line in f.read_text().splitlines()]
+    assert sum(1 for r in records if r["reasons"] and r["reasons"][0]["dimension"] == "privacy") >= 3
+
+
+def test_dimensions_gate_only_when_configured_and_shadow_keeps_reasons(
+    trained_store: dict[str, Any], serve: Any
+) -> None:
+    body = {"items": REPLIES, "threshold": -1e9, "thresholds": {"tone": 1e9}}
+    quiet = serve(trained_store["root"])  # default: the overall score alone blocks
+    for res in httpx.post(quiet.url + "/gate", json=body).json()["results"]:
+        assert res["allowed"] and res["reasons"][0]["dimension"] == "tone"
+    only = serve(trained_store["root"], gate_dimensions="privacy")  # tone is below, privacy passes: allowed
+    passing = {**body, "thresholds": {"tone": 1e9, "privacy": -1e9}}
+    assert all(r["allowed"] for r in httpx.post(only.url + "/gate", json=passing).json()["results"])
+    failing = {**body, "thresholds": {"tone": 1e9, "privacy": 1e9}}
+    assert not any(r["allowed"] for r in httpx.post(only.url + "/gate", json=failing).json()["results"])
+    shadow = serve(trained_store["root"], gate_dimensions="tone", gate_mode="shadow")
+    for res in httpx.post(shadow.url + "/gate", json=body).json()["results"]:
+        assert res["allowed"] and res["would_block"] and res["reasons"][0]["dimension"] == "tone"
+
+
+def test_openai_client_moderates_through_rewardgate(trained_store: dict[str, Any], serve: Any) -> None:
+    openai = pytest.importorskip("openai")
+    srv = serve(trained_store["root"], api_keys="sk-test", gate_dimensions="all", max_items=4)
+    client = openai.OpenAI(base_url=srv.url + "/v1", api_key="sk-test", max_retries=0)
+    texts = [r["response"] for r in REPLIES]
+    got = client.moderations.create(input=texts)
+    assert got.model == "default" and got.id.startswith("modr-") and len(got.results) == 3
+    gated = httpx.post(srv.url + "/gate", json={"items": texts}, headers={"Authorization": "Bearer sk-test"}).json()[
+        "results"
+    ]
+    for res, gate in zip(got.results, gated, strict=True):
+        categories, scores = res.categories.model_dump(), res.category_scores.model_dump()
+        assert {k for k, v in categories.items() if v is not None} == set(MEANINGS)
+        assert res.flagged == gate["would_block"]
+        for d in MEANINGS:
+            assert categories[d] == (d in {r["dimension"] for r in gate["reasons"]})
+            assert (scores[d] > 0.5) == categories[d] and 0.0 <= scores[d] <= 1.0
+    one = client.moderations.create(input="Thanks, your refund is on its way.", model="default")
+    assert len(one.results) == 1
+    with pytest.raises(openai.PermissionDeniedError):  # a wrong key is 403 here, as on every route
+        openai.OpenAI(base_url=srv.url + "/v1", api_key="wrong", max_retries=0).moderations.create(input="hi")
+    with pytest.raises(openai.NotFoundError):
+        client.moderations.create(input="hi", model="omni-moderation-latest")
+    with pytest.raises(openai.APIStatusError) as too_many:
+        client.moderations.create(input=["hi"] * 5)
+    assert too_many.value.status_code == 413 and "at most 4" in too_many.value.response.json()["error"]["message"]
