@@ -39,11 +39,13 @@ def test_make_targets_exist() -> None:
 
 def test_data_format_examples_parse(tmp_path: Path) -> None:
     examples = blocks("jsonl")
-    assert len(examples) == 4  # pairs, rankings, labelled texts, TRL conversational pairs
+    assert len(examples) == 5  # pairs, rankings, labelled texts, TRL conversational pairs, quality dimensions
     for i, text in enumerate(examples):
         f = tmp_path / f"ex{i}.jsonl"
         f.write_text(text)
         assert len(load_pairs([str(f)])) >= 1
+    with_dimensions = tmp_path / "ex4.jsonl"
+    assert {p.dimension for p in load_pairs([str(with_dimensions)])} == {None, "privacy", "tone", "helpfulness"}
 
 
 def _shape(x: Any) -> Any:
