@@ -648,7 +648,13 @@ def dimension_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
     """The quality-dimension rankings of a generated row, one rankings row per dimension its
     replies fail (``"dimension": "privacy"``): what the generator knows it generated."""
     return [
-        {"prompt": row["prompt"], "responses": row["responses"], "rankings": rankings, "dimension": dim}
+        {
+            "prompt": row["prompt"],
+            "responses": row["responses"],
+            "rankings": rankings,
+            "dimension": dim,
+            "industry": row["industry"],
+        }
         for dim, rankings in dimension_rankings(row["kinds"]).items()
     ]
 

@@ -95,6 +95,9 @@ def load_pretrained(
             label2id={v: k for k, v in output_labels(dimensions or []).items()},
             use_safetensors=True,
             trust_remote_code=False,
+            # a base saved with another head (a one-output reward model, trained on with
+            # dimensions) gets a fresh head of the size asked for; the backbone loads as saved
+            ignore_mismatched_sizes=True,
             **rates,
         )
     except OSError as exc:
