@@ -40,7 +40,9 @@ def create_app(settings: Settings, store: ModelStore | None = None) -> FastAPI:
         torch_thread=torch_thread,
         registry=ModelRegistry(settings, metrics, torch_thread, store),
         batcher=batcher,
-        recorder=DecisionRecorder(batcher, metrics, settings.threshold, settings.decision_log_text),
+        recorder=DecisionRecorder(
+            batcher, metrics, settings.threshold, settings.decision_log_text, settings.gate_dimensions
+        ),
     )
 
     @asynccontextmanager

@@ -39,10 +39,18 @@ class Gated:
 
 
 class DecisionRecorder:
-    def __init__(self, batcher: Batcher, metrics: Metrics, configured_threshold: float | None, with_text: bool) -> None:
+    def __init__(
+        self,
+        batcher: Batcher,
+        metrics: Metrics,
+        configured_threshold: float | None,
+        with_text: bool,
+        gate_dimensions: str = "none",
+    ) -> None:
         self.batcher = batcher
         self.metrics = metrics
         self.configured_threshold = configured_threshold
+        self.gate_dimensions = gate_dimensions  # REWARDGATE_GATE_DIMENSIONS: the challenger is judged by it too
         self.with_text = with_text
         self.sink: DecisionLog | None = None  # opened with the app (lifespan), closed with it
         self.tasks: set[asyncio.Task[None]] = set()  # challenger scoring still running
@@ -111,13 +119,18 @@ class DecisionRecorder:
                 threshold, _ = gating.threshold_for(
                     gated.requested, self.configured_threshold, challenger.manifest_threshold
                 )
+                # judged as /gate would judge it: its own dimensions, at the request's thresholds
+                # for those the two versions share
+                asked = {d: t for d, t in gated.requested_dimensions.items() if d in challenger.dimensions}
+                dimensions = gating.Dimensions.of(challenger, self.gate_dimensions, asked)
                 for j, s in zip(sampled, scores, strict=True):
-                    would_block = s < threshold
+                    reasons, would_block = dimensions.judge(challenger.dimension_scores(s), s, threshold)
                     recs[j]["challenger"] = {
                         "model": challenger.ref,
                         "score": s,
                         "threshold": threshold,
                         "decision": "block" if would_block else "allow",
+                        "reasons": [r.model_dump() for r in reasons],
                     }
                     agree = would_block == recs[j]["would_block"]
                     m.challenger_decisions.labels(str(agree).lower()).inc()
