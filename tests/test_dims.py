@@ -290,3 +290,12 @@ def test_openai_client_moderates_through_rewardgate(trained_store: dict[str, Any
     with pytest.raises(openai.APIStatusError) as too_many:
         client.moderations.create(input=["hi"] * 5)
     assert too_many.value.status_code == 413 and "at most 4" in too_many.value.response.json()["error"]["message"]
+
+
+def test_a_dimension_without_validation_pairs_stops_before_training(tmp_path: Path) -> None:
+    from training.train import TrainingData, _checked
+
+    train_pairs = [Pair("p", "a", "b"), Pair("p", "a", "b", dimension="tone")]
+    data = TrainingData(train_pairs, [Pair("q", "a", "b")], {})
+    with pytest.raises(ValueError, match="tone"):
+        _checked(tiny_config(tmp_path), data)

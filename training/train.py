@@ -184,6 +184,10 @@ def _checked(cfg: TrainConfig, data: TrainingData) -> TrainingData:
         data.train = data.train[: cfg.max_pairs]
     if not data.train or not data.validation:
         raise ValueError(f"need training and validation pairs, got {len(data.train)} and {len(data.validation)}")
+    # each dimension's threshold is calibrated on its own held-out pairs: say so before training
+    missing = sorted(set(dimensions_of(data.train)) - set(dimensions_of(data.validation)))
+    if missing:
+        raise ValueError(f"no validation pairs for the dimensions {missing}: raise --val-fraction or add data")
     log.info("%d training pairs, %d validation pairs", len(data.train), len(data.validation))
     return data
 
