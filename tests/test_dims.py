@@ -121,7 +121,7 @@ def test_heads_rank_by_their_own_dimension(tmp_path: Path) -> None:
         assert d.threshold.method == "max_good_blocked"
     assert manifest.metrics is not None and manifest.metrics.accuracy >= 0.95
     config = json.loads((path / "config.json").read_text())
-    assert config["id2label"] == {"0": "overall", "1": "brevity", "2": "warmth"}
+    assert config["id2label"] == {"0": "LABEL_0", "1": "brevity", "2": "warmth"}
 
 
 def test_data_without_dimensions_trains_one_output(tmp_path: Path) -> None:

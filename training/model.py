@@ -40,10 +40,14 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
     return tok
 
 
-def output_labels(dimensions: list[str]) -> dict[int, str]:
-    """The model's outputs, saved as its config's ``id2label``: the overall reward, then one per
-    quality dimension."""
-    return dict(enumerate(["overall", *dimensions]))
+def head_config(dimensions: list[str]) -> dict[str, Any]:
+    """The head's config: one output without dimensions, else ``id2label`` naming outputs 1.. by
+    their dimensions. Output 0, the overall reward, keeps Hugging Face's default label
+    ``LABEL_0`` either way: vLLM's and TEI's answers show it, and clients may match on it."""
+    if not dimensions:
+        return {"num_labels": 1}
+    labels = dict(enumerate(["LABEL_0", *dimensions]))
+    return {"id2label": labels, "label2id": {v: k for k, v in labels.items()}}
 
 
 def build_scratch(cfg: TrainConfig, tokenizer: Any, dimensions: list[str] | None = None) -> nn.Module:
@@ -59,7 +63,7 @@ def build_scratch(cfg: TrainConfig, tokenizer: Any, dimensions: list[str] | None
         max_position_embeddings=cfg.max_length,
         dropout=cfg.dropout,
         attention_dropout=cfg.dropout,
-        id2label=output_labels(dimensions or []),
+        **head_config(dimensions or []),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -91,8 +95,7 @@ def load_pretrained(
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             model_id,
-            id2label=output_labels(dimensions or []),
-            label2id={v: k for k, v in output_labels(dimensions or []).items()},
+            **head_config(dimensions or []),
             use_safetensors=True,
             trust_remote_code=False,
             # a base saved with another head (a one-output reward model, trained on with
