@@ -19,7 +19,7 @@ from modeling.reasons import OVERALL, blocks, reasons_for
 from . import exceptions as ex
 from .metrics import Metrics
 from .schemas import GateMode, GateResult, Reason, ThresholdSource
-from .scorer import Scorer
+from .scorer import named
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 NO_REASON = "none"  # the reason label of a decision no threshold spoke against
@@ -45,30 +45,39 @@ def threshold_for(
 @dataclass(frozen=True)
 class Dimensions:
     """A version's quality dimensions as one request judges them: each one's threshold (the
-    calibrated one, or the request's), and which of them block. Empty for a one-output model."""
+    calibrated one, or the request's), in the model's output order, and which of them block.
+    Empty for a one-output model."""
 
-    thresholds: dict[str, float] = field(default_factory=dict)  # in the model's output order
+    thresholds: dict[str, float] = field(default_factory=dict)
     gating: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, scorer: Scorer, setting: str, requested: Mapping[str, float] | None = None) -> Dimensions:
-        """``setting``: ``REWARDGATE_GATE_DIMENSIONS`` (see ``gating_dimensions``); ``requested``:
-        the request's thresholds by dimension, each a dimension of this model."""
+    def of(
+        cls, calibrated: Mapping[str, float], setting: str, requested: Mapping[str, float] | None = None
+    ) -> Dimensions:
+        """``calibrated``: a version's thresholds by dimension, in output order
+        (``Scorer.dimension_thresholds``); ``setting``: ``REWARDGATE_GATE_DIMENSIONS`` (see
+        ``gating_dimensions``); ``requested``: the request's thresholds, each a dimension of it."""
         requested = requested or {}
-        unknown = sorted(set(requested) - set(scorer.dimensions))
+        unknown = sorted(set(requested) - set(calibrated))
         if unknown:
-            known = ", ".join(scorer.dimensions) or "none"
+            known = ", ".join(calibrated) or "none"
             raise ex.InvalidInput(f"thresholds: {', '.join(unknown)}: not a dimension of this model (it has {known})")
-        return cls({**scorer.dimension_thresholds, **requested}, gating_dimensions(setting, scorer.dimensions))
+        return cls({**calibrated, **requested}, gating_dimensions(setting, list(calibrated)))
 
-    def judge(self, scores: Mapping[str, float], overall: float, threshold: float) -> tuple[list[Reason], bool]:
+    def scores_of(self, score: float) -> dict[str, float]:
+        """An item's score per dimension, by name (empty for a one-output model)."""
+        return named(score, list(self.thresholds))
+
+    def judge(self, score: float, threshold: float) -> tuple[list[Reason], bool]:
         """One item's reasons (dimensions below their thresholds, worst first, then ``overall``
         when the overall score is below its own) and whether they block it."""
+        scores = self.scores_of(score)
         why = reasons_for(list(scores), list(scores.values()), [self.thresholds[d] for d in scores])
         reasons = [Reason(dimension=r.dimension, score=r.score, threshold=r.threshold) for r in why]
-        if overall < threshold:
-            reasons.append(Reason(dimension=OVERALL, score=overall, threshold=threshold))
-        return reasons, blocks(overall, threshold, why, self.gating)
+        if score < threshold:
+            reasons.append(Reason(dimension=OVERALL, score=score, threshold=threshold))
+        return reasons, blocks(score, threshold, why, self.gating)
 
 
 def gating_dimensions(setting: str, dimensions: list[str]) -> frozenset[str]:
@@ -83,23 +92,23 @@ def gating_dimensions(setting: str, dimensions: list[str]) -> frozenset[str]:
 
 
 def decide(
-    scorer: Scorer,
     scores: list[float],
     truncated: list[bool],
     threshold: float,
     mode: GateMode,
-    dimensions: Dimensions,
+    dimensions: Dimensions | None = None,
 ) -> list[GateResult]:
+    """``dimensions``: those of the version that gave ``scores`` (None: a one-output model)."""
     shadow = mode == "shadow"
+    dims = dimensions or Dimensions()
     results = []
     for score, cut in zip(scores, truncated, strict=True):
-        per_dimension = scorer.dimension_scores(score)
-        reasons, would_block = dimensions.judge(per_dimension, score, threshold)
+        reasons, would_block = dims.judge(score, threshold)
         allowed = shadow or not would_block
         results.append(
             GateResult(
                 score=score,
-                scores=per_dimension or None,
+                scores=dims.scores_of(score) or None,
                 allowed=allowed,
                 decision="allow" if allowed else "block",
                 would_block=would_block,

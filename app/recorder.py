@@ -122,9 +122,9 @@ class DecisionRecorder:
                 # judged as /gate would judge it: its own dimensions, at the request's thresholds
                 # for those the two versions share
                 asked = {d: t for d, t in gated.requested_dimensions.items() if d in challenger.dimensions}
-                dimensions = gating.Dimensions.of(challenger, self.gate_dimensions, asked)
+                dimensions = gating.Dimensions.of(challenger.dimension_thresholds, self.gate_dimensions, asked)
                 for j, s in zip(sampled, scores, strict=True):
-                    reasons, would_block = dimensions.judge(challenger.dimension_scores(s), s, threshold)
+                    reasons, would_block = dimensions.judge(s, threshold)
                     recs[j]["challenger"] = {
                         "model": challenger.ref,
                         "score": s,

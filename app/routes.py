@@ -92,8 +92,8 @@ async def gate_items(
     done = await score_items(request, st, items, where=where)
     scorer, mode = done.scorer, st.settings.gate_mode
     threshold, source = gating.threshold_for(requested, st.settings.threshold, scorer.manifest_threshold)
-    dimensions = gating.Dimensions.of(scorer, st.settings.gate_dimensions, requested_dimensions)
-    results = gating.decide(scorer, done.scores, done.truncated, threshold, mode, dimensions)
+    dimensions = gating.Dimensions.of(scorer.dimension_thresholds, st.settings.gate_dimensions, requested_dimensions)
+    results = gating.decide(done.scores, done.truncated, threshold, mode, dimensions)
     gating.tally(st.metrics, results)
     gated = Gated(
         rid, scorer, done.items, results, threshold, source, requested, mode, dimensions, requested_dimensions or {}

@@ -25,6 +25,16 @@ class Score(float):
         return s
 
 
+def named(score: float, dimensions: list[str]) -> dict[str, float]:
+    """``score``'s per-dimension scores by name: ``dimensions`` are its model's, in output order
+    (none: a one-output model, whose scores are plain floats)."""
+    if not dimensions:
+        return {}
+    if not isinstance(score, Score):
+        raise TypeError("a score without the dimensions of its model")
+    return dict(zip(dimensions, score.dims, strict=True))
+
+
 class Scorer:
     """Everything needed to score with one version. Immutable once built: a reload builds a new
     one and swaps the reference, so in-flight work keeps the version it started with."""
@@ -71,11 +81,7 @@ class Scorer:
 
     def dimension_scores(self, score: float) -> dict[str, float]:
         """The per-dimension scores of one of this scorer's scores, by name (empty without any)."""
-        if not self.dimensions:
-            return {}
-        if not isinstance(score, Score):
-            raise TypeError(f"a score of {self.version} without its dimensions")
-        return dict(zip(self.dimensions, score.dims, strict=True))
+        return named(score, self.dimensions)
 
     def warmup(self) -> float:
         t0 = time.perf_counter()
