@@ -124,6 +124,38 @@ def test_heads_rank_by_their_own_dimension(tmp_path: Path) -> None:
     assert config["id2label"] == {"0": "LABEL_0", "1": "brevity", "2": "warmth"}
 
 
+def test_the_embedded_dimensions_add_pairs_and_leave_the_overall_ones_as_they_were() -> None:
+    """Dimension pairs only add to the embedded set (generated rows, hand-written and derived
+    replies): its overall pairs, labels and validation parts are the one-output set's, which
+    ``--no-embedded-dimensions`` trains."""
+    from training.config import TrainConfig
+    from training.train import training_data
+
+    def data(dimensions: bool) -> Any:
+        with training_data(TrainConfig.from_dict({"default_prompts": 40, "embedded_dimensions": dimensions})) as d:
+            return d
+
+    with_dims, without = data(True), data(False)
+    assert dimensions_of(with_dims.train) == sorted(MEANINGS) and dimensions_of(without.train) == []
+    assert dimensions_of(without.validation) == [] and all(dimensions_of(v) == [] for v in without.subsets.values())
+    for part in ("train", "validation"):
+        assert [p for p in getattr(with_dims, part) if p.dimension is None] == getattr(without, part)
+    assert with_dims.labels == without.labels
+
+
+def test_derived_failing_replies_fail_helpfulness() -> None:
+    """Another message's answer, a cut reply and a looping one: each is preferred below its good
+    reply overall and on helpfulness."""
+    from training import handwritten
+
+    made, labels = handwritten.derived(handwritten.pairs(), seed=0)
+    overall = [(p.prompt, p.chosen, p.rejected) for p in made if p.dimension is None]
+    on_dimension = [(p.prompt, p.chosen, p.rejected) for p in made if p.dimension is not None]
+    assert overall and on_dimension == overall
+    assert {p.dimension for p in made} == {None, "helpfulness"}
+    assert all(labels[(prompt, bad)] == -1 for prompt, _, bad in overall)
+
+
 def test_data_without_dimensions_trains_one_output(tmp_path: Path) -> None:
     data = tmp_path / "plain.jsonl"
     rows = [json.loads(line) for line in _toy(tmp_path / "toy.jsonl", 60, seed=1).read_text().splitlines()]

@@ -159,10 +159,11 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         made, made_labels = (
             handwritten.derived(written_train, cfg.seed, cfg.handwritten_weight) if cfg.derived_failures else ([], {})
         )
+        dims = ", dimensions" if cfg.embedded_dimensions else ""
         data = TrainingData(
             train=load_pairs([str(files.train)]) + written_train + made,
             validation=seen + heldout + written_val,
-            fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
+            fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed}{dims})"},
             subsets={
                 "validation, seen phrasings": seen,
                 "validation, held-out phrasings and topics": heldout,
@@ -171,7 +172,24 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
             agreement=_agreement([str(files.train)]),
             labels=default_data.labels(files.train) | handwritten.labels() | made_labels,
         )
+        if not cfg.embedded_dimensions:
+            data = _overall_only(data)
         yield _checked(cfg, data)
+
+
+def _overall_only(data: TrainingData) -> TrainingData:
+    """The data without its dimension pairs. In the embedded set they only add to the overall
+    ones (the same replies, compared on one dimension), so what is left is the one-output set."""
+
+    def overall(pairs: list[Pair]) -> list[Pair]:
+        return [p for p in pairs if p.dimension is None]
+
+    return dataclasses.replace(
+        data,
+        train=overall(data.train),
+        validation=overall(data.validation),
+        subsets={k: overall(v) for k, v in data.subsets.items()},
+    )
 
 
 def _agreement(sources: list[str]) -> Agreement | None:
