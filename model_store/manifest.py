@@ -111,7 +111,6 @@ class Dimension(_Strict):
     meaning: str = Field("", description="what a low score on this dimension says about a reply")
     threshold: Threshold = Field(description="block below it, calibrated on this dimension's held-out pairs")
     metrics: EvalMetrics | None = Field(None, description="held-out pairwise figures on this dimension's pairs")
-    gates: bool = Field(True, description="whether /gate blocks when this dimension is below its threshold")
 
 
 class Agreement(_Strict):
