@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from app.scorer import Scorer
-from model_store import Dimension, Manifest, ModelStore, Threshold
+from model_store import Dimension, Manifest, ModelStore, StoreError, Threshold
 from modeling import PackedRewardModel
 from modeling.loader import load_version
 from modeling.reasons import blocks, reasons_for
@@ -156,7 +156,7 @@ def test_derived_failing_replies_fail_helpfulness() -> None:
     assert all(labels[(prompt, bad)] == -1 for prompt, _, bad in overall)
 
 
-def test_data_without_dimensions_trains_one_output(tmp_path: Path) -> None:
+def test_data_without_dimensions_trains_one_output(tmp_path: Path, serve: Any) -> None:
     data = tmp_path / "plain.jsonl"
     rows = [json.loads(line) for line in _toy(tmp_path / "toy.jsonl", 60, seed=1).read_text().splitlines()]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows if "dimension" not in r))
@@ -166,6 +166,27 @@ def test_data_without_dimensions_trains_one_output(tmp_path: Path) -> None:
     manifest: Any = json.loads((Path(result.path) / "manifest.json").read_text())
     assert manifest["dimensions"] == []
     assert len(json.loads((Path(result.path) / "config.json").read_text())["id2label"]) == 1
+    # served: the answers have no per-dimension scores; reasons and moderation speak of the overall score
+    srv = serve(tmp_path / "store")
+    scored = httpx.post(srv.url + "/score", json={"items": ["thanks so much, order fixed"]}).json()["results"]
+    assert set(scored[0]) == {"score", "truncated"}
+    gated = httpx.post(srv.url + "/gate", json={"items": ["order fixed"], "threshold": 1e9}).json()["results"]
+    assert set(gated[0]) == {"score", "allowed", "decision", "would_block", "reasons", "truncated"}
+    assert [r["dimension"] for r in gated[0]["reasons"]] == ["overall"] and gated[0]["decision"] == "block"
+    refused = httpx.post(srv.url + "/gate", json={"items": ["order fixed"], "thresholds": {"tone": 0.0}})
+    assert refused.status_code == 422 and "it has none" in refused.json()["error"]["message"]
+    moderated = httpx.post(srv.url + "/v1/moderations", json={"input": "order fixed"}).json()["results"][0]
+    assert set(moderated["categories"]) == set(moderated["category_scores"]) == {"overall"}
+
+
+def test_a_manifest_without_a_dimension_threshold_is_refused(store_copy: dict[str, Any]) -> None:
+    version = store_copy["root"] / "default" / "versions" / store_copy["v1"]
+    manifest = json.loads((version / "manifest.json").read_text())
+    manifest["dimensions"] = [d for d in manifest["dimensions"] if d["name"] != "tone"]
+    (version / "manifest.json").write_text(json.dumps(manifest))
+    loaded = load_version(ModelStore(store_copy["root"]), "default", store_copy["v1"], device="cpu", verify=False)
+    with pytest.raises(StoreError, match=r"no threshold for the dimensions \['tone'\]"):
+        Scorer(loaded)
 
 
 def test_an_old_manifest_without_dimensions_reads() -> None:
