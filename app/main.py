@@ -19,6 +19,7 @@ from .compat import router as compat_router
 from .decision_log import DecisionLog
 from .metrics import Metrics
 from .middleware import BodyLimit, RequestMetrics
+from .moderations import router as moderations_router
 from .ranking import router as ranking_router
 from .recorder import DecisionRecorder
 from .registry import ModelRegistry
@@ -39,7 +40,9 @@ def create_app(settings: Settings, store: ModelStore | None = None) -> FastAPI:
         torch_thread=torch_thread,
         registry=ModelRegistry(settings, metrics, torch_thread, store),
         batcher=batcher,
-        recorder=DecisionRecorder(batcher, metrics, settings.threshold, settings.decision_log_text),
+        recorder=DecisionRecorder(
+            batcher, metrics, settings.threshold, settings.decision_log_text, settings.gate_dimensions
+        ),
     )
 
     @asynccontextmanager
@@ -85,7 +88,10 @@ def create_app(settings: Settings, store: ModelStore | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(compat_router)
     app.include_router(ranking_router)
+    app.include_router(moderations_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-    paths = frozenset(getattr(r, "path", "") for rt in (router, compat_router, ranking_router) for r in rt.routes)
+    paths = frozenset(
+        getattr(r, "path", "") for rt in (router, compat_router, ranking_router, moderations_router) for r in rt.routes
+    )
     app.add_middleware(RequestMetrics, metrics=metrics, routes=paths)
     return app

@@ -38,6 +38,12 @@ class Metrics:
         self.queue_depth = Gauge(p + "queue_depth", "items waiting for a forward pass", registry=r)
         self.items = Counter(p + "items_scored_total", "items scored", registry=r)
         self.decisions = Counter(p + "gate_decisions_total", "gate decisions", ["decision"], registry=r)
+        self.decision_reasons = Counter(
+            p + "gate_decision_reasons_total",
+            "gate decisions by reason: each dimension below its threshold, 'overall' when the overall score is",
+            ["decision", "reason"],
+            registry=r,
+        )
         self.scores = Histogram(p + "score", "distribution of raw scores", buckets=SCORE_BUCKETS, registry=r)
         self.model_info = Gauge(
             p + "model_info", "the model being served (value 1)", ["name", "version", "device", "dtype"], registry=r

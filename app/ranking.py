@@ -12,6 +12,8 @@ the forward does not have).
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -34,7 +36,7 @@ from .schemas import (
     TeiRank,
     TeiRerankRequest,
 )
-from .scoring import SCORING_ERRORS, Scored, StateDep
+from .scoring import SCORING_ERRORS, Item, Scored, StateDep
 from .state import AppState
 
 router = APIRouter()
@@ -51,9 +53,18 @@ class Ranked:
 
 
 def no_pass_reasons(results: list[GateResult]) -> list[str] | None:
-    """Why no candidate passed. The place for per-dimension reasons once models score more
-    than one dimension; a single-score model has none to give beyond its score."""
-    return None
+    """Why no candidate passed, for a model with quality dimensions: each reason the candidates
+    were given (``GateResult.reasons``), the one given to most of them first, then the furthest
+    below its threshold. None for a one-output model: its score is all it has to say."""
+    if not any(r.scores for r in results):
+        return None
+    given: Counter[str] = Counter()
+    gap: dict[str, float] = {}
+    for r in results:
+        for why in r.reasons:
+            given[why.dimension] += 1
+            gap[why.dimension] = min(gap.get(why.dimension, math.inf), why.score - why.threshold)
+    return sorted(given, key=lambda d: (-given[d], gap[d], d))
 
 
 async def rank_candidates(
@@ -69,7 +80,8 @@ async def rank_candidates(
     order. ``where`` names the request's prompt and candidate fields in error messages."""
     if len(prompt) > st.settings.max_chars:
         raise ex.InvalidInput(f"{where[0]}: longer than {st.settings.max_chars} characters")
-    gated, done = await gate_items(request, response, st, [(prompt, c) for c in candidates], requested, where[1])
+    items: list[Item] = [(prompt, c) for c in candidates]
+    gated, done = await gate_items(request, response, st, items, requested, where=where[1])
     order = sorted(range(len(done.scores)), key=lambda i: -done.scores[i])  # stable: ties keep the sent order
     best = next((i for i in order if gated.results[i].allowed), None)
     return Ranked(gated, done, order, best)

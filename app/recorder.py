@@ -8,7 +8,7 @@ import asyncio
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import gating
@@ -33,13 +33,24 @@ class Gated:
     source: ThresholdSource
     requested: float | None  # the request's own threshold: the challenger is judged by it too
     mode: GateMode
+    # each quality dimension's threshold as this request judged it, and which of them gate
+    dimensions: gating.Dimensions = field(default_factory=gating.Dimensions)
+    requested_dimensions: dict[str, float] = field(default_factory=dict)  # the request's own, per dimension
 
 
 class DecisionRecorder:
-    def __init__(self, batcher: Batcher, metrics: Metrics, configured_threshold: float | None, with_text: bool) -> None:
+    def __init__(
+        self,
+        batcher: Batcher,
+        metrics: Metrics,
+        configured_threshold: float | None,
+        with_text: bool,
+        gate_dimensions: str = "none",
+    ) -> None:
         self.batcher = batcher
         self.metrics = metrics
         self.configured_threshold = configured_threshold
+        self.gate_dimensions = gate_dimensions  # REWARDGATE_GATE_DIMENSIONS: the challenger is judged by it too
         self.with_text = with_text
         self.sink: DecisionLog | None = None  # opened with the app (lifespan), closed with it
         self.tasks: set[asyncio.Task[None]] = set()  # challenger scoring still running
@@ -79,6 +90,8 @@ class DecisionRecorder:
                 "score": res.score,
                 "decision": res.decision,
                 "would_block": res.would_block,
+                # why: the dimensions below their thresholds, worst first, then the overall score
+                "reasons": [r.model_dump() for r in res.reasons],
                 "mode": gated.mode,
                 "item_sha256": item_hash(prompt, response),
             }
@@ -106,13 +119,18 @@ class DecisionRecorder:
                 threshold, _ = gating.threshold_for(
                     gated.requested, self.configured_threshold, challenger.manifest_threshold
                 )
+                # judged as /gate would judge it: its own dimensions, at the request's thresholds
+                # for those the two versions share
+                asked = {d: t for d, t in gated.requested_dimensions.items() if d in challenger.dimensions}
+                dimensions = gating.Dimensions.of(challenger.dimension_thresholds, self.gate_dimensions, asked)
                 for j, s in zip(sampled, scores, strict=True):
-                    would_block = s < threshold
+                    reasons, would_block = dimensions.judge(s, threshold)
                     recs[j]["challenger"] = {
                         "model": challenger.ref,
                         "score": s,
                         "threshold": threshold,
                         "decision": "block" if would_block else "allow",
+                        "reasons": [r.model_dump() for r in reasons],
                     }
                     agree = would_block == recs[j]["would_block"]
                     m.challenger_decisions.labels(str(agree).lower()).inc()

@@ -50,7 +50,10 @@ async def score(request: Request, response: Response, st: StateDep, body: ScoreR
     response.headers.update(done.headers())
     return ScoreResponse(
         model=done.scorer.ref,
-        results=[ScoreResult(score=s, truncated=t) for s, t in zip(done.scores, done.truncated, strict=True)],
+        results=[
+            ScoreResult(score=s, scores=done.scorer.dimension_scores(s) or None, truncated=t)
+            for s, t in zip(done.scores, done.truncated, strict=True)
+        ],
     )
 
 
@@ -62,7 +65,7 @@ async def score(request: Request, response: Response, st: StateDep, body: ScoreR
     summary="Allow or block each item against a threshold",
 )
 async def gate(request: Request, response: Response, st: StateDep, body: GateRequest) -> GateResponse:
-    g, _ = await gate_items(request, response, st, _items(body), body.threshold)
+    g, _ = await gate_items(request, response, st, _items(body), body.threshold, body.thresholds)
     return GateResponse(
         request_id=g.request_id,
         model=g.scorer.ref,
@@ -74,17 +77,27 @@ async def gate(request: Request, response: Response, st: StateDep, body: GateReq
 
 
 async def gate_items(
-    request: Request, response: Response, st: StateDep, items: list[Item], requested: float | None, where: str = "items"
+    request: Request,
+    response: Response,
+    st: StateDep,
+    items: list[Item],
+    requested: float | None,
+    requested_dimensions: dict[str, float] | None = None,
+    where: str = "items",
 ) -> tuple[Gated, Scored]:
     """/gate's path, shared by every route that gates: score, decide, count, record (decision
-    log, challenger); sets the X-Request-ID and timing headers on ``response``."""
+    log, challenger); sets the X-Request-ID and timing headers on ``response``.
+    ``requested_dimensions``: the request's thresholds per quality dimension."""
     rid = gating.request_id(request.headers.get("x-request-id"))
     done = await score_items(request, st, items, where=where)
     scorer, mode = done.scorer, st.settings.gate_mode
     threshold, source = gating.threshold_for(requested, st.settings.threshold, scorer.manifest_threshold)
-    results = gating.decide(done.scores, done.truncated, threshold, mode)
+    dimensions = gating.Dimensions.of(scorer.dimension_thresholds, st.settings.gate_dimensions, requested_dimensions)
+    results = gating.decide(done.scores, done.truncated, threshold, mode, dimensions)
     gating.tally(st.metrics, results)
-    gated = Gated(rid, scorer, done.items, results, threshold, source, requested, mode)
+    gated = Gated(
+        rid, scorer, done.items, results, threshold, source, requested, mode, dimensions, requested_dimensions or {}
+    )
     st.recorder.record(gated, st.registry.challenger, st.registry.challenger_share)
     response.headers.update({"X-Request-ID": rid, **done.headers()})
     return gated, done

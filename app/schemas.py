@@ -53,12 +53,24 @@ class GateRequest(ScoreRequest):
         },
     )
     threshold: float | None = Field(None, description="overrides the configured and the calibrated threshold")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="per quality dimension of the model: overrides its calibrated threshold (a name the model "
+        "does not have is refused)",
+    )
 
     @field_validator("threshold")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
         if v is not None and not math.isfinite(v):
             raise ValueError("threshold must be a finite number")
+        return v
+
+    @field_validator("thresholds")
+    @classmethod
+    def _all_finite(cls, v: dict[str, float]) -> dict[str, float]:
+        if not all(math.isfinite(x) for x in v.values()):
+            raise ValueError("thresholds must be finite numbers")
         return v
 
 
@@ -78,19 +90,50 @@ class ModelRef(BaseModel):
     version: str
 
 
+def _absent(v: object) -> bool:
+    return v is None
+
+
+# a one-output model's answers leave it out: they keep the shape they always had
+DimensionScores = Annotated[
+    dict[str, float] | None,
+    Field(
+        None,
+        exclude_if=_absent,
+        description="raw reward per quality dimension, for a model with dimensions (absent otherwise)",
+    ),
+]
+
+
 class ScoreResult(BaseModel):
-    score: float = Field(description="raw reward (no activation)")
+    score: float = Field(description="raw reward (no activation): the overall one")
+    scores: DimensionScores
     truncated: bool = Field(
         description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
     )
 
 
+class Reason(BaseModel):
+    dimension: str = Field(description="a quality dimension of the model, or 'overall' (the overall score)")
+    score: float
+    threshold: float
+
+
 class GateResult(BaseModel):
     # not a ScoreResult subclass: the fields keep the order the answers always had
-    score: float = Field(description="raw reward (no activation)")
+    score: float = Field(description="raw reward (no activation): the overall one")
+    scores: DimensionScores
     allowed: bool
     decision: Literal["allow", "block"]
-    would_block: bool = Field(description="the threshold blocks it (in shadow mode, `allowed` is true all the same)")
+    would_block: bool = Field(
+        description="the threshold blocks it: the overall score, or a gating dimension (REWARDGATE_GATE_DIMENSIONS); "
+        "in shadow mode, `allowed` is true all the same"
+    )
+    reasons: list[Reason] = Field(
+        default_factory=list,
+        description="the dimensions below their thresholds, worst first (whether or not they gate), then 'overall' "
+        "when the overall score is below its threshold; empty when nothing is",
+    )
     truncated: bool = Field(
         description="the response itself was cut to fit the model's max_length (a cut prompt alone is not reported)"
     )
@@ -302,7 +345,8 @@ class RankResponse(BaseModel):
     )
     reasons: list[str] | None = Field(
         None,
-        description="why no response passed, per quality dimension: null while models have a single score",
+        description="when no response passed, with a model that has quality dimensions: the reasons the responses "
+        "were given (each result's `reasons`), the one given to most of them first; null otherwise",
     )
 
 
@@ -388,3 +432,30 @@ class CohereRerankResponse(BaseModel):
     model: str
     results: list[CohereRerankResult] = Field(description="best first")
     usage: RerankUsage
+
+
+# -- OpenAI's moderation shape ----------------------------------------------------------------
+class ModerationRequest(BaseModel):
+    """OpenAI's ``POST /v1/moderations`` request: texts only (each a reply, without its prompt)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"input": ["Your card number is 4111 1111 1111 1111."]}]}
+    )
+    input: NonEmpty | Annotated[list[NonEmpty], Field(min_length=1)]
+    model: str | None = Field(None, description="the served model's name (or name/version); default: the served one")
+
+
+class ModerationResult(BaseModel):
+    flagged: bool = Field(description="the gate would block it (the overall score or a gating dimension)")
+    categories: dict[str, bool] = Field(
+        description="per quality dimension of the model ('overall' for a model without any): below its threshold"
+    )
+    category_scores: dict[str, float] = Field(
+        description="sigmoid(threshold - score) per category: above 0.5 exactly when the category is flagged"
+    )
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    model: str
+    results: list[ModerationResult]

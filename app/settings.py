@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         0.0, ge=0, description="on SIGTERM, answer /readyz 503 for this long before closing the listener"
     )
     log_level: str = Field("info", description="logging level")
+    gate_dimensions: str = Field(
+        "none",
+        description="which of the model's quality dimensions also block in /gate when below their thresholds: "
+        "none (the overall score alone blocks, as with a one-output model), all, or comma-separated names; "
+        "every dimension below its threshold is reported in `reasons` either way",
+    )
     gate_mode: Literal["enforce", "shadow"] = Field(
         "enforce",
         description="shadow: /gate allows every item and reports `would_block` (try a model before it blocks)",
@@ -82,6 +88,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, v: str | None) -> str | None:
         return v or None
+
+    @field_validator("gate_dimensions")
+    @classmethod
+    def _dimension_names(cls, v: str) -> str:
+        v = v.strip()
+        names = [d.strip() for d in v.split(",")]
+        if v not in ("all", "none", "") and not all(d.isidentifier() for d in names):
+            raise ValueError("gate_dimensions: all, none, or comma-separated dimension names (e.g. privacy,safety)")
+        return v
 
     @field_validator("store", mode="before")
     @classmethod

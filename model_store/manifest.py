@@ -94,6 +94,23 @@ class GateCheck(_Strict):
         description="replies judged one at a time: 'allow' (share of the allow-labelled allowed), 'block' (share "
         "of the block-labelled blocked) and 'block:<kind>'",
     )
+    reasons: dict[str, float] = Field(
+        default_factory=dict,
+        description="for a model with dimensions, with every dimension gating: 'bad blocked' (failing replies "
+        "blocked for any reason), 'dimension among reasons' and 'dimension first' (shares of those blocked whose "
+        "kind's dimension is among the reasons / the first reason), 'good blocked' (good replies blocked for any "
+        "reason), and the first two per kind",
+    )
+
+
+class Dimension(_Strict):
+    """A quality dimension the model scores with an output of its own (output 1 + its position
+    in ``VersionInfo.dimensions``; output 0 is the overall reward)."""
+
+    name: str
+    meaning: str = Field("", description="what a low score on this dimension says about a reply")
+    threshold: Threshold = Field(description="block below it, calibrated on this dimension's held-out pairs")
+    metrics: EvalMetrics | None = Field(None, description="held-out pairwise figures on this dimension's pairs")
 
 
 class Agreement(_Strict):
@@ -151,6 +168,9 @@ class VersionInfo(_Strict):
         default_factory=dict, description="metrics on named parts of validation (e.g. held-out phrasings)"
     )
     gate_check: GateCheck | None = None
+    dimensions: list[Dimension] = Field(
+        default_factory=list, description="quality dimensions, in output order (empty: one overall output)"
+    )
     agreement: Agreement | None = None
     pinned_eval: PinnedEval | None = None
     score_stats: ScoreStats | None = None

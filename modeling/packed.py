@@ -1,10 +1,12 @@
-"""The reward model training and serving run: a ``*ForSequenceClassification`` model (num_labels=1)
+"""The reward model training and serving run: a ``*ForSequenceClassification`` model (num_labels=1,
+or 1 + D: the overall reward and one per quality dimension)
 and the forward strategy chosen for it (``modeling/forward/``), as one ``nn.Module``.
 
 The strategy is chosen once, when the model is wrapped: a padding-free one where one fits the
 architecture and scores like the Hugging Face forward on a probe, else padded. Sharded training
 (FSDP, DeepSpeed) asks for the padded forward explicitly with ``PackedRewardModel.padded``.
-Whatever the strategy, the result equals ``model(ids).logits[:, 0]`` of each item scored alone.
+Whatever the strategy, the result equals ``model(ids).logits[:, 0]`` of each item scored alone
+(``all_outputs``: ``model(ids).logits``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from .forward import ForwardStrategy, Padded, choose
 
 
 class PackedRewardModel(nn.Module):
-    """``forward(seqs)`` returns one scalar reward per token sequence."""
+    """``forward(seqs)`` returns one scalar reward per token sequence (the overall one);
+    ``forward(seqs, all_outputs=True)`` every output, ``(len(seqs), num_labels)``."""
 
     model: Any  # a transformers model; strategies reach its submodules by name
 
@@ -52,7 +55,19 @@ class PackedRewardModel(nn.Module):
         """Token positions a batch of items of these lengths really computes, padding included."""
         return self.strategy.computed_tokens(lengths)
 
-    def forward(self, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
+    @property
+    def num_outputs(self) -> int:
+        return int(self.model.config.num_labels)
+
+    @property
+    def dimensions(self) -> list[str]:
+        """The quality dimensions of outputs 1.. (the names training saved as ``id2label``)."""
+        labels = self.model.config.id2label or {}
+        return [str(labels.get(i, labels.get(str(i), f"dimension_{i}"))) for i in range(1, self.num_outputs)]
+
+    def forward(self, seqs: Sequence[Sequence[int]], all_outputs: bool = False) -> torch.Tensor:
+        # all_outputs is an argument, not a second method, so DDP's hooks see training's call
         if not seqs or any(len(s) == 0 for s in seqs):
             raise ValueError("every sequence needs at least one token")
-        return self.strategy.forward(self.model, seqs)
+        out = self.strategy.forward(self.model, seqs)
+        return out if all_outputs else out[:, 0]

@@ -27,11 +27,14 @@ def batches_by_tokens(seqs: Sequence[Sequence[int]], budget: int) -> list[list[i
 
 
 @torch.inference_mode()
-def score_all(model: PackedRewardModel, seqs: Sequence[Sequence[int]], budget: int = 16384) -> np.ndarray:
+def score_all(
+    model: PackedRewardModel, seqs: Sequence[Sequence[int]], budget: int = 16384, all_outputs: bool = False
+) -> np.ndarray:
+    """The overall score of each sequence; ``all_outputs``: a ``(len(seqs), num_outputs)`` array."""
     was_training = model.training
     model.eval()
-    out = np.zeros(len(seqs), dtype=np.float64)
+    out = np.zeros((len(seqs), model.num_outputs) if all_outputs else len(seqs), dtype=np.float64)
     for idx in batches_by_tokens(seqs, budget):
-        out[idx] = model([seqs[i] for i in idx]).float().cpu().numpy()
+        out[idx] = model([seqs[i] for i in idx], all_outputs).float().cpu().numpy()
     model.train(was_training)
     return out

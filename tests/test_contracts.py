@@ -66,7 +66,16 @@ def test_every_route_answers_as_its_openapi_schema_says(store_copy: dict, serve:
     call("POST", "/score", 422, json={"items": []})
     call("POST", "/score", 413, json={"items": ["a"] * 65})
     gate = call("POST", "/gate", 200, json={"items": ITEMS, "threshold": 0.0}).json()
-    assert [set(r) for r in gate["results"]] == [{"score", "allowed", "decision", "would_block", "truncated"}] * 4
+    # the test model has quality dimensions: a score per dimension, and reasons
+    fields = {"score", "scores", "allowed", "decision", "would_block", "reasons", "truncated"}
+    assert [set(r) for r in gate["results"]] == [fields] * 4
+    call("POST", "/gate", 200, json={"items": ITEMS, "thresholds": {"privacy": 1e9}})
+    call("POST", "/gate", 422, json={"items": ITEMS, "thresholds": {"spelling": 0.0}})
+    moderated = call("POST", "/v1/moderations", 200, json={"input": ["a reply", "another"]}).json()
+    assert len(moderated["results"]) == 2
+    call("POST", "/v1/moderations", 200, json={"input": "one reply", "model": "default"})
+    call("POST", "/v1/moderations", 404, json={"input": "hi", "model": "omni-moderation-latest"})
+    call("POST", "/v1/moderations", 422, json={"input": []})
     call("POST", "/classify", 200, json={"model": "default", "input": ["a reply", "another"]})
     call("POST", "/classify", 200, json={"input": "one reply", "use_activation": False})
     call("POST", "/classify", 404, json={"model": "gpt-4", "input": "hi"})

@@ -82,9 +82,13 @@ def test_rank_scores_gates_and_orders_like_score_and_gate(trained_store: dict, s
     assert strip == [{k: v for k, v in x.items() if k != "score"} for x in gated["results"]]
     assert [x["allowed"] for x in ranked["results"]] == [i in order[:2] for i in range(4)]
     assert ranked["best"] == order[0] and ranked["reasons"] is None
-    # nothing passes: best is null (reasons: null while models have one score)
+    # nothing passes: best is null, and reasons say why (the test model has quality dimensions):
+    # every reason the candidates were given, the one given to most of them first
     none = _post(srv.url, "/rank", {"prompt": PROMPT, "responses": REPLIES, "threshold": max(raw) + 1}).json()
-    assert none["best"] is None and none["reasons"] is None and none["order"] == order
+    assert none["best"] is None and none["order"] == order
+    given = [r["dimension"] for x in none["results"] for r in x["reasons"]]
+    assert sorted(none["reasons"]) == sorted(set(given)) and given.count(none["reasons"][0]) == len(REPLIES)
+    assert "overall" in none["reasons"]
     assert not any(x["allowed"] for x in none["results"])
     # one candidate
     one = _post(srv.url, "/rank", {"prompt": PROMPT, "responses": [REPLIES[1]], "threshold": -1e9}).json()

@@ -21,7 +21,7 @@ from typing import Any
 
 from model_store import Agreement
 
-from .data import DataError, detect, parse_rankings, read_rows
+from .data import OVERALL, DataError, detect, parse_rankings, read_rows
 
 
 def kendalls_w(rankings: list[list[int]]) -> float:
@@ -79,10 +79,15 @@ def rankings_rows(sources: list[str]) -> list[tuple[str, list[list[int]], list[s
             if detect(row) != "rankings":
                 continue
             parse_rankings(src, n, row)  # the same checks as training: a bad row stops here
+            # the labellers' agreement on the overall preference (a dimension's rankings may come
+            # from other people, or be derived from what generated the replies)
+            rankings = row["rankings"].get(OVERALL) if isinstance(row["rankings"], dict) else row["rankings"]
+            if rankings is None or row.get("dimension") not in (None, "", OVERALL):
+                continue
             labellers = row.get("labellers")
-            if labellers is not None and (not isinstance(labellers, list) or len(labellers) != len(row["rankings"])):
+            if labellers is not None and (not isinstance(labellers, list) or len(labellers) != len(rankings)):
                 raise DataError(src, n, "labellers", "must list one id per ranking")
-            out.append((row["prompt"], row["rankings"], [str(x) for x in labellers] if labellers else None))
+            out.append((row["prompt"], rankings, [str(x) for x in labellers] if labellers else None))
     return out
 
 

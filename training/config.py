@@ -41,6 +41,11 @@ class TrainConfig:
         "embedded data: add failing replies made from the hand-written good ones (another message's answer, "
         "a reply cut mid-sentence, a looping one)",
     )
+    embedded_dimensions: bool = opt(
+        True,
+        "embedded data: also train the quality dimensions its replies fail (privacy, tone, helpfulness, safety, "
+        "security: an output each beside the overall one); without them the embedded set trains one output",
+    )
     # model
     name: str = opt("default", "model name in the store")
     store: str = opt(

@@ -6,7 +6,10 @@
             conversations whose shared start is the prompt)
 - rankings: {"prompt", "responses": [...], "rankings": [[1, 3, 2], ...]}  (1 = best, one list
             per labeller); aggregated into every pair a strict majority agrees on, weighted by
-            the share of labellers that agree
+            the share of labellers that agree. ``rankings`` may also be one such list per quality
+            dimension: {"privacy": [[...], ...], "tone": [[...]]} ("overall" is the overall one)
+- a pairs or rankings row may name the quality dimension it speaks to: "dimension": "privacy";
+  without one it is an overall preference (a model trained on dimensions has one output each)
 - labelled: {"text", "label"} (1 = preferred); the reference recipe pairs each negative with a
             shuffled positive
 
@@ -42,6 +45,10 @@ class Pair:
     rejected: str
     margin: float = 0.0
     weight: float = 1.0
+    dimension: str | None = None  # None: the overall preference
+
+
+OVERALL = "overall"  # the name of the overall preference where one is spelled out
 
 
 Row = tuple[str, int, dict[str, Any]]  # (source, line, row)
@@ -210,7 +217,15 @@ def parse_pair(src: str, n: int, row: dict[str, Any]) -> Pair:
     except (TypeError, ValueError):
         raise DataError(src, n, "margin", "must be a number") from None
     assert chosen is not None and rejected is not None
-    return Pair(prompt, chosen, rejected, margin=margin)
+    return Pair(prompt, chosen, rejected, margin=margin, dimension=_dimension(src, n, row.get("dimension")))
+
+
+def _dimension(src: str, n: int, value: Any, field: str = "dimension") -> str | None:
+    if value is None or value == "" or value == OVERALL:
+        return None
+    if not isinstance(value, str) or not value.isidentifier():
+        raise DataError(src, n, field, "a dimension is a name of letters, digits and _ (e.g. privacy)")
+    return value
 
 
 def parse_rankings(src: str, n: int, row: dict[str, Any]) -> list[Pair]:
@@ -222,20 +237,36 @@ def parse_rankings(src: str, n: int, row: dict[str, Any]) -> list[Pair]:
         if not isinstance(r, str) or not r.strip():
             raise DataError(src, n, f"responses[{i}]", "empty text")
     rankings = row.get("rankings")
+    if isinstance(rankings, dict) and rankings:
+        if row.get("dimension") is not None:
+            raise DataError(src, n, "dimension", "rankings per dimension name their dimensions themselves")
+        return [
+            p
+            for dim, part in rankings.items()
+            for p in _ranked(src, n, f"rankings.{dim}", prompt, responses, part, _dimension(src, n, dim, "rankings"))
+        ]
+    return _ranked(src, n, "rankings", prompt, responses, rankings, _dimension(src, n, row.get("dimension")))
+
+
+def _ranked(
+    src: str, n: int, field: str, prompt: str | None, responses: list[str], rankings: Any, dimension: str | None
+) -> list[Pair]:
     if not isinstance(rankings, list) or not rankings:
-        raise DataError(src, n, "rankings", "must be a non-empty list of rankings (one per labeller)")
+        raise DataError(src, n, field, "must be a non-empty list of rankings (one per labeller)")
     k = len(responses)
     for j, ranking in enumerate(rankings):
         if not isinstance(ranking, list) or len(ranking) != k:
-            raise DataError(src, n, f"rankings[{j}]", f"must rank all {k} responses")
+            raise DataError(src, n, f"{field}[{j}]", f"must rank all {k} responses")
         if any(not isinstance(r, int) or isinstance(r, bool) for r in ranking):
-            raise DataError(src, n, f"rankings[{j}]", "ranks must be integers")
+            raise DataError(src, n, f"{field}[{j}]", "ranks must be integers")
         if sorted(ranking) != list(range(1, k + 1)):
-            raise DataError(src, n, f"rankings[{j}]", f"ranks must be 1..{k}, each once (duplicate or out of range)")
-    return aggregate_rankings(prompt, responses, rankings)
+            raise DataError(src, n, f"{field}[{j}]", f"ranks must be 1..{k}, each once (duplicate or out of range)")
+    return aggregate_rankings(prompt, responses, rankings, dimension)
 
 
-def aggregate_rankings(prompt: str | None, responses: list[str], rankings: list[list[int]]) -> list[Pair]:
+def aggregate_rankings(
+    prompt: str | None, responses: list[str], rankings: list[list[int]], dimension: str | None = None
+) -> list[Pair]:
     """Every pair that a strict majority of labellers orders the same way; exact splits are
     dropped. The weight is the share of labellers in the majority."""
     pairs = []
@@ -247,7 +278,7 @@ def aggregate_rankings(prompt: str | None, responses: list[str], rankings: list[
             if i_better == j_better:
                 continue
             win, lose, votes = (i, j, i_better) if i_better > j_better else (j, i, j_better)
-            pairs.append(Pair(prompt, responses[win], responses[lose], weight=votes / total))
+            pairs.append(Pair(prompt, responses[win], responses[lose], weight=votes / total, dimension=dimension))
     return pairs
 
 
@@ -302,6 +333,11 @@ def load_pairs(sources: list[str], fmt: str = "auto", seed: int = 0) -> list[Pai
         if count == 0:
             raise DataError(source, 0, None, "no rows")
     return [p for kind, part in rows.items() for p in FORMATS[kind].to_pairs(part, seed)]
+
+
+def dimensions_of(pairs: list[Pair]) -> list[str]:
+    """The quality dimensions the pairs speak to, sorted: output 1 + i of the model is the i-th."""
+    return sorted({p.dimension for p in pairs if p.dimension is not None})
 
 
 def split(pairs: list[Pair], val_fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:

@@ -36,7 +36,9 @@ question gets 3-5 candidate replies of different kinds:
 Five simulated labellers, who weigh helpfulness, politeness, brevity and safety differently and
 add noise, rank the replies: the subjectivity real labelling teams have. Rows are in the rankings
 format, with a ``kinds`` field that says what each reply is and an ``industry`` field (the data
-reader ignores both; the evaluation uses them).
+reader ignores both; the evaluation uses them). ``write`` follows each row with one rankings row per quality
+dimension its replies fail (``dimensions.py``: privacy, tone, helpfulness, safety, security),
+where the replies failing it rank below the others.
 
 Every phrasing list is a family of templates. ``HELD_OUT_TOPICS`` (one or two topics per
 industry) and every fourth template of each failure family (``_held_out``), injected-instruction
@@ -85,6 +87,7 @@ from .default_data_phrases import (
     WARM,
     WHEN,
 )
+from .dimensions import dimension_rankings
 
 NAMES = [
     "Alex", "Sam", "Priya", "Jordan", "Mei", "Carlos", "Fatima", "Noah", "Olga", "Kenji", "Amara", "Lucas",
@@ -641,11 +644,28 @@ def generate(n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> li
     return rows
 
 
-def write(path: Path, n_prompts: int = 1200, seed: int = 0, held_out: bool = False) -> Path:
+def dimension_rows(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """The quality-dimension rankings of a generated row, one rankings row per dimension its
+    replies fail (``"dimension": "privacy"``): what the generator knows it generated."""
+    return [
+        {
+            "prompt": row["prompt"],
+            "responses": row["responses"],
+            "rankings": rankings,
+            "dimension": dim,
+            "industry": row["industry"],
+        }
+        for dim, rankings in dimension_rankings(row["kinds"]).items()
+    ]
+
+
+def write(path: Path, n_prompts: int = 1200, seed: int = 0, held_out: bool = False, dimensions: bool = True) -> Path:
+    """The generated rows, each followed by its dimension rows (``dimensions``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for row in generate(n_prompts, seed, held_out):
-            f.write(json.dumps(row) + "\n")
+            for out in [row, *(dimension_rows(row) if dimensions else [])]:
+                f.write(json.dumps(out) + "\n")
     return path
 
 
@@ -667,10 +687,13 @@ def write_splits(directory: Path, n_prompts: int = 1200, seed: int = 0, val_frac
 
 def labels(path: Path) -> dict[tuple[str | None, str], int]:
     """The replies of a written file as good (+1), failing (-1) or in between (0: curt), keyed
-    (prompt, text): what each reply is, beside how the labellers ranked it."""
+    (prompt, text): what each reply is, beside how the labellers ranked it. A dimension row
+    repeats its generated row's replies without their kinds: it adds nothing here."""
     out: dict[tuple[str | None, str], int] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if "kinds" not in row:
+            continue
         for text, kind in zip(row["responses"], row["kinds"], strict=True):
             out[(row["prompt"], text)] = 1 if kind == "good" else 0 if kind == "curt" else -1
     return out

@@ -44,9 +44,19 @@ def main(argv: list[str] | None = None) -> int:
             with tempfile.TemporaryDirectory() as d:
                 # a different seed than training's: unseen customers, orders and wordings
                 pairs = load_pairs([str(default_data.write(Path(d) / "eval.jsonl", 200, seed=args.seed + 1000))])
-        chosen, rejected = encode_pairs(loaded.spec, loaded.tokenizer, pairs)
+        # the overall output on the overall preferences (all pairs, for data without dimensions),
+        # each dimension's output on its own pairs
+        overall = [p for p in pairs if p.dimension is None] or pairs
+        chosen, rejected = encode_pairs(loaded.spec, loaded.tokenizer, overall)
         sc, sr = score_all(loaded.model, chosen), score_all(loaded.model, rejected)
         metrics = EvalMetrics(**pair_metrics(sc, sr))
+        per_dimension = {}
+        for i, name in enumerate(loaded.model.dimensions, 1):
+            mine = [p for p in pairs if p.dimension == name]
+            if mine:
+                dc, dr = encode_pairs(loaded.spec, loaded.tokenizer, mine)
+                outputs_c, outputs_r = (score_all(loaded.model, x, all_outputs=True)[:, i] for x in (dc, dr))
+                per_dimension[name] = EvalMetrics(**pair_metrics(outputs_c, outputs_r))
         if args.out:
             threshold = loaded.manifest.threshold
             ev = Evaluation(metrics, threshold, {}, None, None, sc, sr)
@@ -58,5 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.error("%s", exc)
         return 2
     out = {"model": {"name": loaded.name, "version": loaded.id}, "metrics": metrics.model_dump()}
+    if per_dimension:
+        out["dimensions"] = {name: m.model_dump() for name, m in per_dimension.items()}
     sys.stdout.write(json.dumps(out, indent=2) + "\n")
     return 0

@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from model_store import EvalMetrics, GateCheck, InputSpec, PinnedEval, Store, Threshold, VersionInfo
+from model_store import Dimension, EvalMetrics, GateCheck, InputSpec, PinnedEval, Store, Threshold, VersionInfo
 from modeling import PackedRewardModel, encode
 from modeling.scoring import score_all
 
 from . import gate_check
 from .config import TrainConfig
 from .data import Pair, load_pairs
+from .dimensions import MEANINGS
 from .metrics import calibrate_threshold, extremes, pair_metrics
 
 
@@ -29,6 +30,7 @@ class Evaluation:
     pinned: PinnedEval | None
     chosen: np.ndarray  # validation scores, for the figures
     rejected: np.ndarray
+    dimensions: list[Dimension] = field(default_factory=list)  # in output order
 
 
 def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
@@ -46,19 +48,23 @@ class Judge:
     spec: InputSpec
     tokenizer: Any
     batch_tokens: int
-    _seen: dict[tuple[str | None, str], float] = field(default_factory=dict)
+    _seen: dict[tuple[str | None, str], np.ndarray] = field(default_factory=dict)  # every output of an item
 
-    def items(self, items: list[tuple[str | None, str]]) -> np.ndarray:
+    def outputs(self, items: list[tuple[str | None, str]]) -> np.ndarray:
+        """``(len(items), num_outputs)``: the overall score, then one per dimension."""
         new = list(dict.fromkeys(i for i in items if i not in self._seen))
         if new:
-            scores = score_all(self.model, encode(self.spec, self.tokenizer, new), self.batch_tokens)
-            self._seen.update(zip(new, scores.tolist(), strict=True))
-        return np.array([self._seen[i] for i in items], dtype=np.float64)
+            scores = score_all(self.model, encode(self.spec, self.tokenizer, new), self.batch_tokens, all_outputs=True)
+            self._seen.update(zip(new, scores, strict=True))
+        return np.array([self._seen[i] for i in items], dtype=np.float64).reshape(len(items), -1)
 
-    def pairs(self, pairs: list[Pair]) -> tuple[np.ndarray, np.ndarray]:
+    def items(self, items: list[tuple[str | None, str]], output: int = 0) -> np.ndarray:
+        return self.outputs(items)[:, output]
+
+    def pairs(self, pairs: list[Pair], output: int = 0) -> tuple[np.ndarray, np.ndarray]:
         # chosen and rejected in one call: the batches fill up and each distinct item is scored once
         items = list(dict.fromkeys([(p.prompt, p.chosen) for p in pairs] + [(p.prompt, p.rejected) for p in pairs]))
-        scores = dict(zip(items, self.items(items), strict=True))
+        scores = dict(zip(items, self.items(items, output), strict=True))
         return (
             np.array([scores[(p.prompt, p.chosen)] for p in pairs]),
             np.array([scores[(p.prompt, p.rejected)] for p in pairs]),
@@ -70,11 +76,48 @@ def evaluate(
 ) -> Evaluation:
     """Held-out metrics, the calibrated threshold, metrics per part of validation and, for the
     default data, the hand-written gate check."""
-    sc, sr = judge.pairs(validation)
-    by_text = {(p.prompt or "", p.chosen): c for p, c in zip(validation, sc, strict=True)}
-    by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(validation, sr, strict=True)}
-    good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in validation])
-    threshold = Threshold(
+    # the overall output is judged on the overall preferences (all pairs, for data without any)
+    overall = [p for p in validation if p.dimension is None] or validation
+    sc, sr = judge.pairs(overall)
+    threshold = _calibrated(cfg, overall, sc, sr)
+    dimensions = []
+    for i, name in enumerate(judge.model.dimensions, 1):
+        mine = [p for p in validation if p.dimension == name]
+        if not mine:
+            raise ValueError(f"no validation pairs for the dimension {name!r}: it cannot be calibrated")
+        dc, dr = judge.pairs(mine, i)
+        dimensions.append(
+            Dimension(
+                name=name,
+                meaning=MEANINGS.get(name, ""),
+                threshold=_calibrated(cfg, mine, dc, dr),
+                metrics=EvalMetrics(**pair_metrics(dc, dr)),
+            )
+        )
+    parts = {
+        name: EvalMetrics(**pair_metrics(*judge.pairs([p for p in part if p.dimension is None] or part)))
+        for name, part in subsets.items()
+    }
+    check = None
+    paths = gate_check.packaged() if cfg.gate_check == "auto" and not cfg.data else []
+    if cfg.gate_check not in ("auto", ""):
+        paths = [Path(cfg.gate_check)]
+    if paths:
+        check = gate_check.run(judge.items, threshold.value, paths, outputs=judge.outputs, dimensions=dimensions)
+    pinned = None
+    found = store.pinned_eval(cfg.name)
+    if found is not None:
+        pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
+        pinned = PinnedEval(sha256=found[1], metrics=EvalMetrics(**pair_metrics(*judge.pairs(pinned_pairs))))
+    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, parts, check, pinned, sc, sr, dimensions)
+
+
+def _calibrated(cfg: TrainConfig, pairs: list[Pair], sc: np.ndarray, sr: np.ndarray) -> Threshold:
+    """The threshold of one output, from its held-out pairs' scores (``sc``, ``sr``)."""
+    by_text = {(p.prompt or "", p.chosen): c for p, c in zip(pairs, sc, strict=True)}
+    by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(pairs, sr, strict=True)}
+    good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in pairs])
+    return Threshold(
         **calibrate_threshold(
             sc,
             sr,
@@ -85,19 +128,6 @@ def evaluate(
             bad=np.array([by_text[k] for k in sorted(bad)]),
         )
     )
-    parts = {name: EvalMetrics(**pair_metrics(*judge.pairs(part))) for name, part in subsets.items()}
-    check = None
-    paths = gate_check.packaged() if cfg.gate_check == "auto" and not cfg.data else []
-    if cfg.gate_check not in ("auto", ""):
-        paths = [Path(cfg.gate_check)]
-    if paths:
-        check = gate_check.run(judge.items, threshold.value, paths)
-    pinned = None
-    found = store.pinned_eval(cfg.name)
-    if found is not None:
-        pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
-        pinned = PinnedEval(sha256=found[1], metrics=EvalMetrics(**pair_metrics(*judge.pairs(pinned_pairs))))
-    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, parts, check, pinned, sc, sr)
 
 
 def quality_gate(cfg: TrainConfig, ev: Evaluation, store: Store) -> tuple[bool, str]:

@@ -69,7 +69,14 @@ def to_rankings(selected: list[tuple[str, dict[str, Any]]]) -> list[dict[str, An
         row = rows.setdefault(prompt, {"prompt": prompt, "responses": [], "rankings": [], "why": []})
         row["responses"].append(r["response"])
         row["why"].append(
-            {"reason": why, "score": r["score"], "threshold": r["threshold"], "request_id": r["request_id"]}
+            {
+                "reason": why,
+                "score": r["score"],
+                "threshold": r["threshold"],
+                "request_id": r["request_id"],
+                # what the gate said was wrong with it (the dimensions below their thresholds)
+                "gate_reasons": r.get("reasons", []),
+            }
         )
     return list(rows.values())
 

@@ -28,7 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model_store import GateCheck
+from model_store import Dimension, GateCheck
+from modeling.reasons import blocks, reasons_for
+
+from .dimensions import dimension_of
 
 EVAL_SETS = Path(__file__).resolve().parent / "eval_sets"
 PACKAGED = EVAL_SETS / "customer_support.jsonl"
@@ -130,7 +133,54 @@ def _share(flags: list[bool]) -> float:
     return float(np.mean(flags)) if flags else float("nan")
 
 
-def run(score: Scorer, threshold: float, paths: Path | list[Path] = PACKAGED, name: str | None = None) -> GateCheck:
+def reason_figures(
+    outputs: Scorer, threshold: float, dimensions: list[Dimension], rows: list[Exchange | Single]
+) -> dict[str, float]:
+    """Whether a block names the right reason: over failing replies (exchanges' and singles'), the
+    share blocked, and of those the share whose kind's dimension is among the reasons and is the
+    first; over good replies, the share blocked for any reason. Every dimension gates."""
+    names = [d.name for d in dimensions]
+    cuts = [d.threshold.value for d in dimensions]
+    good: list[tuple[str | None, str]] = [(r.prompt, r.good) for r in rows if isinstance(r, Exchange)]
+    good += [(r.prompt, r.text) for r in rows if isinstance(r, Single) and r.allow]
+    bad = [(r.prompt, b.text, b.kind) for r in rows if isinstance(r, Exchange) for b in r.bad]
+    bad += [(r.prompt, r.text, r.kind) for r in rows if isinstance(r, Single) and not r.allow]
+    out = outputs(good + [(p, t) for p, t, _ in bad])
+
+    def judged(row: np.ndarray) -> tuple[bool, list[str]]:
+        why = reasons_for(names, row[1:].tolist(), cuts)
+        return blocks(float(row[0]), threshold, why, names), [r.dimension for r in why]
+
+    good_blocked = [judged(row)[0] for row in out[: len(good)]]
+    among: dict[str, list[bool]] = defaultdict(list)
+    first: dict[str, list[bool]] = defaultdict(list)
+    blocked = []
+    for (_, _, kind), row in zip(bad, out[len(good) :], strict=True):
+        block, why = judged(row)
+        blocked.append(block)
+        if block:
+            for key in ("all", kind):
+                among[key].append(dimension_of(kind) in why)
+                first[key].append(bool(why) and why[0] == dimension_of(kind))
+    return {
+        "bad blocked": _share(blocked),
+        "dimension among reasons": _share(among["all"]),
+        "dimension first": _share(first["all"]),
+        "good blocked": _share(good_blocked),
+        **{f"among reasons ({k})": _share(v) for k, v in sorted(among.items()) if k != "all"},
+        **{f"first ({k})": _share(v) for k, v in sorted(first.items()) if k != "all"},
+    }
+
+
+def run(
+    score: Scorer,
+    threshold: float,
+    paths: Path | list[Path] = PACKAGED,
+    name: str | None = None,
+    outputs: Scorer | None = None,
+    dimensions: list[Dimension] | None = None,
+) -> GateCheck:
+    """``outputs`` (every output of each item) and ``dimensions``: add the reason figures."""
     paths = [paths] if isinstance(paths, Path) else paths
     rows = load_rows(paths)
     exchanges = [r for r in rows if isinstance(r, Exchange)]
@@ -176,4 +226,5 @@ def run(score: Scorer, threshold: float, paths: Path | list[Path] = PACKAGED, na
         },
         industries={ind: {k: _share(v) for k, v in sorted(figs.items())} for ind, figs in sorted(per_industry.items())},
         singles={k: _share(v) for k, v in sorted(judged.items())},
+        reasons=reason_figures(outputs, threshold, dimensions, rows) if outputs and dimensions else {},
     )

@@ -4,10 +4,11 @@ None of them is in the evaluation sets (a test checks). One row per customer mes
 
     {"industry", "prompt", "replies": [{"kind": "good", "style", "text"}, {"kind": "leak", "detail", "embedded", "text"}, ...]}
 
-Every good reply is preferred over every failing reply of the same message. ``derived`` adds
-failing replies made from the good ones of the training share: a good reply to another message
-of the same industry (off topic: fluent, correct, and not an answer), a good reply cut
-mid-sentence and one that loops a sentence (degenerate). Real sentences that fail only by
+Every good reply is preferred over every failing reply of the same message, overall and on the
+quality dimension the failing reply's kind fails (``dimensions.py``). ``derived`` adds failing
+replies made from the good ones of the training share: a good reply to another message of the
+same industry (off topic: fluent, correct, and not an answer), a good reply cut mid-sentence and
+one that loops a sentence (degenerate); both fail helpfulness. Real sentences that fail only by
 relevance or form teach the model to read the question and the end of the reply, which templated
 failures do not.
 """
@@ -21,8 +22,12 @@ from collections import defaultdict
 from pathlib import Path
 
 from .data import Pair
+from .dimensions import dimension_of
 
 DIRECTORY = Path(__file__).resolve().parent / "handwritten"
+# the kinds of the derived failing replies, as the generator names them (``dimensions.py`` maps
+# them to the dimension they fail)
+OFF_TOPIC, DEGENERATE = "off_topic", "degenerate"
 
 
 def files() -> list[Path]:
@@ -50,10 +55,11 @@ def pairs(paths: list[Path] | None = None, weight: float = 1.0) -> list[Pair]:
                 try:
                     row = json.loads(line)
                     good = [r["text"] for r in row["replies"] if r["kind"] == "good"]
-                    bad = [r["text"] for r in row["replies"] if r["kind"] != "good"]
+                    bad = [(r["text"], dimension_of(r["kind"])) for r in row["replies"] if r["kind"] != "good"]
                 except (KeyError, TypeError, json.JSONDecodeError) as exc:
                     raise ValueError(f"{path}:{n}: not a hand-written training row ({exc})") from None
-                out += [Pair(row["prompt"], g, b, weight=weight) for g in good for b in bad]
+                out += [Pair(row["prompt"], g, b, weight=weight) for g in good for b, _ in bad]
+                out += [Pair(row["prompt"], g, b, weight=weight, dimension=d) for g in good for b, d in bad if d]
     return out
 
 
@@ -91,7 +97,8 @@ def _loop(text: str, rng: random.Random) -> str:
 
 
 def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pair], dict[tuple[str | None, str], int]]:
-    """Failing replies made from the good ones of ``train`` (hand-written pairs), with their labels."""
+    """Failing replies made from the good ones of ``train`` (hand-written pairs), with their labels:
+    each preferred below its good reply overall and on its dimension (helpfulness)."""
     rng = random.Random(seed)
     industry = industries()
     good: dict[str, list[str]] = defaultdict(list)
@@ -102,15 +109,19 @@ def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pai
     for prompt in good:
         by_industry[industry.get(prompt, "")].append(prompt)
     pairs: list[Pair] = []
+    made: list[Pair] = []
     labels: dict[tuple[str | None, str], int] = {}
     for prompt, replies in good.items():
         others = [q for q in by_industry[industry.get(prompt, "")] if q != prompt]
         for g in replies:
-            failing = [_cut(g, rng), _loop(g, rng) if rng.random() < 0.5 else ""]
+            # (kind, text): the kinds the generator gives such replies, so they name their dimension
+            failing = [(DEGENERATE, _cut(g, rng)), (DEGENERATE, _loop(g, rng) if rng.random() < 0.5 else "")]
             if others:
-                failing.append(rng.choice(good[rng.choice(others)]))
-            for bad in failing:
+                failing.append((OFF_TOPIC, rng.choice(good[rng.choice(others)])))
+            for kind, bad in failing:
                 if bad and bad != g:
                     pairs.append(Pair(prompt, g, bad, weight=weight))
                     labels[(prompt, bad)] = -1
-    return pairs, labels
+                    made.append(Pair(prompt, g, bad, weight=weight, dimension=dimension_of(kind)))
+    # the overall pairs first, in the order they always had, then each one's dimension pair
+    return pairs + made, labels

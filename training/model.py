@@ -40,7 +40,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
     return tok
 
 
-def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
+def head_config(dimensions: list[str]) -> dict[str, Any]:
+    """The head's config: one output without dimensions, else ``id2label`` naming outputs 1.. by
+    their dimensions. Output 0, the overall reward, keeps Hugging Face's default label
+    ``LABEL_0`` either way: vLLM's and TEI's answers show it, and clients may match on it."""
+    if not dimensions:
+        return {"num_labels": 1}
+    labels = dict(enumerate(["LABEL_0", *dimensions]))
+    return {"id2label": labels, "label2id": {v: k for k, v in labels.items()}}
+
+
+def build_scratch(cfg: TrainConfig, tokenizer: Any, dimensions: list[str] | None = None) -> nn.Module:
     from transformers import OPTConfig, OPTForSequenceClassification
 
     config = OPTConfig(  # type: ignore[call-arg]
@@ -53,7 +63,7 @@ def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
         max_position_embeddings=cfg.max_length,
         dropout=cfg.dropout,
         attention_dropout=cfg.dropout,
-        num_labels=1,
+        **head_config(dimensions or []),
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -61,9 +71,11 @@ def build_scratch(cfg: TrainConfig, tokenizer: Any) -> nn.Module:
     return OPTForSequenceClassification(config)
 
 
-def load_pretrained(model_id: str, max_length: int, dropout: float = -1.0) -> tuple[nn.Module, Any]:
+def load_pretrained(
+    model_id: str, max_length: int, dropout: float = -1.0, dimensions: list[str] | None = None
+) -> tuple[nn.Module, Any]:
     """A hub id or local directory of any architecture ``AutoModelForSequenceClassification``
-    loads, with a fresh one-output head. Safetensors only (a pickle is never unpickled), no
+    loads, with a fresh head: one output, and one more per quality dimension. Safetensors only (a pickle is never unpickled), no
     remote code; a missing pad token is set to EOS; ``max_length`` must fit the model's positions."""
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
@@ -82,7 +94,14 @@ def load_pretrained(model_id: str, max_length: int, dropout: float = -1.0) -> tu
         tokenizer.pad_token = tokenizer.eos_token
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
-            model_id, num_labels=1, use_safetensors=True, trust_remote_code=False, **rates
+            model_id,
+            **head_config(dimensions or []),
+            use_safetensors=True,
+            trust_remote_code=False,
+            # a base saved with another head (a one-output reward model, trained on with
+            # dimensions) gets a fresh head of the size asked for; the backbone loads as saved
+            ignore_mismatched_sizes=True,
+            **rates,
         )
     except OSError as exc:
         if "safetensors" not in str(exc).lower():
@@ -134,17 +153,18 @@ class Base:
     source: BaseSource | None = None  # set when a package shipped the pretrained files
 
 
-def build(cfg: TrainConfig, texts: Iterable[str]) -> Base:
+def build(cfg: TrainConfig, texts: Iterable[str], dimensions: list[str] | None = None) -> Base:
     """``scratch``, a packaged base by name (``minilm``: verified against its pinned hashes),
     or a hub id / local directory."""
     if cfg.base_model == "scratch":
         tokenizer = train_tokenizer(texts, cfg.vocab_size)
-        base = Base(build_scratch(cfg, tokenizer), tokenizer)
+        base = Base(build_scratch(cfg, tokenizer, dimensions), tokenizer)
     elif bases.is_packaged(cfg.base_model):
         found = bases.resolve(cfg.base_model)
-        base = Base(*load_pretrained(str(found.path), cfg.max_length, cfg.base_dropout), source=found.source)
+        loaded = load_pretrained(str(found.path), cfg.max_length, cfg.base_dropout, dimensions)
+        base = Base(*loaded, source=found.source)
     else:
-        base = Base(*load_pretrained(cfg.base_model, cfg.max_length, cfg.base_dropout))
+        base = Base(*load_pretrained(cfg.base_model, cfg.max_length, cfg.base_dropout, dimensions))
     n = sum(p.numel() for p in base.model.parameters())
     log.info("model %s: %.1fM parameters, vocabulary %d", cfg.base_model, n / 1e6, len(base.tokenizer))
     if cfg.freeze_embeddings:

@@ -32,6 +32,14 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
         f"threshold: {t.value:.4f} ({t.method}); on validation it blocks {t.good_block_rate or 0:.1%} of the "
         f"best-ranked responses and {t.bad_block_rate or 0:.1%} of the worst-ranked",
     ]
+    if ev.dimensions:
+        lines += ["", "| dimension | pairs | accuracy | ROC AUC | threshold | meaning |", "|---|---|---|---|---|---|"]
+        lines += [
+            f"| {d.name} | {m.pairs} | {m.accuracy:.4f} | {m.roc_auc:.4f} | {d.threshold.value:.4f} "
+            f"({d.threshold.method}) | {d.meaning} |"
+            for d in ev.dimensions
+            if (m := d.metrics) is not None
+        ]
     if ev.subsets:
         lines += ["", "| part of validation | pairs | accuracy | ROC AUC |", "|---|---|---|---|"]
         lines += [f"| {k} | {m.pairs} | {m.accuracy:.4f} | {m.roc_auc:.4f} |" for k, m in ev.subsets.items()]
@@ -52,6 +60,9 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
                 f"| {k} | {f.get('accuracy', 0):.1%} | {f.get('good_allowed', 0):.1%} | {f.get('blocked', 0):.1%} |"
                 for k, f in g.industries.items()
             ]
+        if g.reasons:
+            lines += ["", "| reasons (every dimension gating) | share |", "|---|---|"]
+            lines += [f"| {k} | {v:.1%} |" for k, v in g.reasons.items()]
         if g.singles:
             lines += ["", "| single replies | share | replies |", "|---|---|---|"]
             lines += [

@@ -48,7 +48,7 @@ from . import default_data, handwritten
 from .agreement import agreement, rankings_rows
 from .batching import PairIndex, prompt_batches
 from .config import TrainConfig
-from .data import Pair, fingerprint, load_pairs, split
+from .data import Pair, dimensions_of, fingerprint, load_pairs, split
 from .evaluation import Evaluation, Judge, evaluate, quality_gate
 from .figures import write_figures
 from .model import add_lora, build
@@ -159,10 +159,11 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
         made, made_labels = (
             handwritten.derived(written_train, cfg.seed, cfg.handwritten_weight) if cfg.derived_failures else ([], {})
         )
+        dims = ", dimensions" if cfg.embedded_dimensions else ""
         data = TrainingData(
             train=load_pairs([str(files.train)]) + written_train + made,
             validation=seen + heldout + written_val,
-            fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed})"},
+            fingerprint={"embedded": f"default_data(n={cfg.default_prompts}, seed={cfg.seed}{dims})"},
             subsets={
                 "validation, seen phrasings": seen,
                 "validation, held-out phrasings and topics": heldout,
@@ -171,7 +172,24 @@ def training_data(cfg: TrainConfig) -> Iterator[TrainingData]:
             agreement=_agreement([str(files.train)]),
             labels=default_data.labels(files.train) | handwritten.labels() | made_labels,
         )
+        if not cfg.embedded_dimensions:
+            data = _overall_only(data)
         yield _checked(cfg, data)
+
+
+def _overall_only(data: TrainingData) -> TrainingData:
+    """The data without its dimension pairs. In the embedded set they only add to the overall
+    ones (the same replies, compared on one dimension), so what is left is the one-output set."""
+
+    def overall(pairs: list[Pair]) -> list[Pair]:
+        return [p for p in pairs if p.dimension is None]
+
+    return dataclasses.replace(
+        data,
+        train=overall(data.train),
+        validation=overall(data.validation),
+        subsets={k: overall(v) for k, v in data.subsets.items()},
+    )
 
 
 def _agreement(sources: list[str]) -> Agreement | None:
@@ -184,6 +202,10 @@ def _checked(cfg: TrainConfig, data: TrainingData) -> TrainingData:
         data.train = data.train[: cfg.max_pairs]
     if not data.train or not data.validation:
         raise ValueError(f"need training and validation pairs, got {len(data.train)} and {len(data.validation)}")
+    # each dimension's threshold is calibrated on its own held-out pairs: say so before training
+    missing = sorted(set(dimensions_of(data.train)) - set(dimensions_of(data.validation)))
+    if missing:
+        raise ValueError(f"no validation pairs for the dimensions {missing}: raise --val-fraction or add data")
     log.info("%d training pairs, %d validation pairs", len(data.train), len(data.validation))
     return data
 
@@ -202,7 +224,7 @@ class RewardModel:
 def build_model(cfg: TrainConfig, data: TrainingData, procs: Processes) -> RewardModel:
     torch.manual_seed(cfg.seed)
     texts = (t for p in data.train for t in ((p.prompt or ""), p.chosen, p.rejected))
-    base = build(cfg, texts)
+    base = build(cfg, texts, dimensions_of(data.train))
     hf, tokenizer = base.model, base.tokenizer
     lora = add_lora(hf, cfg) if cfg.lora_rank > 0 else None
     spec = input_spec_for(tokenizer, cfg.max_length, cfg.template, cfg.template_no_prompt)
@@ -282,6 +304,12 @@ def gather_full_model(acc: Any, net: torch.nn.Module, model: RewardModel, procs:
         model.packed = PackedRewardModel(model.hf).to(procs.device)
 
 
+def output_of(pairs: list[Pair], dimensions: list[str]) -> torch.Tensor:
+    """Per pair, the model output its preference trains: 0 overall, 1 + i the i-th dimension."""
+    at = {d: 1 + i for i, d in enumerate(dimensions)}
+    return torch.tensor([at[p.dimension] if p.dimension is not None else 0 for p in pairs], dtype=torch.long)
+
+
 def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
     """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
     counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
@@ -313,6 +341,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     across = cfg.cross_prompt_weight if data.labels else 0.0
     margins = torch.tensor([p.margin for p in data.train])
     weights = torch.tensor([p.weight for p in data.train])
+    heads = output_of(data.train, dimensions_of(data.train))
 
     step, seen, scored, tokens, t0 = 0, 0, 0, 0, time.perf_counter()
     epoch, progress = 0, 0.0
@@ -328,15 +357,18 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                     group["lr"] = cfg.lr * lr_factor(progress, cfg.warmup_ratio)
                 for b in batches[bi : bi + cfg.grad_accum]:
                     with acc.autocast():
-                        scores = net([seqs[i] for i in b.items]).float()
-                    rc, rr = scores[b.chosen], scores[b.rejected]
+                        scores = net([seqs[i] for i in b.items], all_outputs=True).float()
+                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall)
+                    head = heads[b.pairs].to(device)
+                    rc, rr = scores[b.chosen, head], scores[b.rejected, head]
                     if in_batch:
                         loss = bt_loss_in_batch(rc, rr)
                     else:
                         loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
                     if across:
                         k = kind[b.items].to(device)
-                        good, bad = scores[k > 0], scores[k < 0]
+                        # the overall output: the one a single threshold for all prompts reads
+                        good, bad = scores[k > 0, 0], scores[k < 0, 0]
                         if len(good) and len(bad):
                             loss = loss + across * bt_loss_in_batch(good, bad)
                     acc.backward(loss / cfg.grad_accum)
@@ -406,6 +438,7 @@ def publish(
         metrics=ev.metrics,
         evaluations=ev.subsets,
         gate_check=ev.gate_check,
+        dimensions=ev.dimensions,
         agreement=data.agreement,
         pinned_eval=ev.pinned,
         score_stats=ScoreStats(mean=ev.metrics.score_mean, std=ev.metrics.score_std),

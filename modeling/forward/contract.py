@@ -16,7 +16,9 @@ import torch
 
 
 class ForwardStrategy(ABC):
-    """One way to compute ``*ForSequenceClassification(num_labels=1)`` scores for a batch.
+    """One way to compute ``*ForSequenceClassification`` outputs for a batch: all ``num_labels``
+    of them (the overall reward first, then one per quality dimension), so a model with one head
+    per dimension runs every strategy as a single-output model does.
 
     ``forward`` follows the model's mode: in ``train()`` it applies the model's dropout and is
     differentiable; under ``torch.inference_mode``/``no_grad`` it may use inference-only caches.
@@ -33,7 +35,8 @@ class ForwardStrategy(ABC):
 
     @abstractmethod
     def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
-        """One float32 score per sequence (every sequence has at least one token)."""
+        """A float32 ``(len(seqs), num_labels)`` tensor: one row of outputs per sequence (every
+        sequence has at least one token)."""
 
     def computed_tokens(self, lengths: list[int]) -> int:
         """Token positions a batch of items of these lengths really computes, padding included."""

@@ -67,4 +67,4 @@ class DecoderPacked(ForwardStrategy):
                 off += n
         out = model.base_model(input_ids=ids.to(dev), position_ids=pos.to(dev), use_cache=False)
         h = out[0][torch.tensor(end_row, device=dev), torch.tensor(end_col, device=dev)]
-        return model.score(h)[:, 0].float()
+        return model.score(h).float()

@@ -72,7 +72,7 @@ class EncoderPacked(FusesQKV, ForwardStrategy):
         for i, layer in enumerate(layers):
             last = i == len(layers) - 1
             h = self._layer(layer, h, batch.lengths, batch.starts if last else None, fused[i])
-        return _head(model, h[:, None])[:, 0].float()
+        return _head(model, h[:, None]).float()
 
     @staticmethod
     def _layer(

@@ -46,7 +46,7 @@ class OptPacked(FusesQKV, ForwardStrategy):
             h = dec.final_layer_norm(h)
         if dec.project_out is not None:
             h = dec.project_out(h)
-        return model.score(h)[:, 0].float()
+        return model.score(h).float()
 
     @staticmethod
     def _layer(

@@ -35,7 +35,7 @@ class Padded(ForwardStrategy):
             mask[i, : len(s)] = 1
         dev = next(model.parameters()).device
         out = model(input_ids=ids.to(dev), attention_mask=mask.to(dev))
-        return out.logits[:, 0].float()
+        return out.logits.float()
 
     def computed_tokens(self, lengths: list[int]) -> int:
         return len(lengths) * max(lengths)

@@ -28,23 +28,35 @@ def tolerance(model: Any) -> float:
 
 
 @torch.no_grad()
-def matches_hf(strategy: ForwardStrategy, model: Any, tol: float | None = None) -> bool:
-    """Whether ``strategy`` scores like the plain Hugging Face forward of each item alone (within
-    ``tol``, absolute and relative; default: by the model's dtype)."""
+def mismatch(
+    strategy: ForwardStrategy, model: Any, tol: float | None = None, reference: str = "the Hugging Face forward"
+) -> str | None:
+    """Why ``strategy`` does not score like the plain Hugging Face forward of each item alone
+    (every output of it, within ``tol``, absolute and relative; default: by the model's dtype),
+    or None when it does. ``reference``: what the reasons call that forward."""
     was_training = model.training
     model.eval()
     items = probe_items(model)
-    kind = model.config.model_type
     try:
         got = strategy.forward(model, items)
         want = torch.cat([Padded().forward(model, [s]) for s in items])
     except Exception as exc:  # an architecture the strategy's calls do not fit
-        log.info("%s: not %s (it failed: %s)", kind, strategy.name, exc)
-        return False
+        return f"it failed: {exc}"
     finally:
         model.train(was_training)
+    if got.shape != want.shape:
+        # a strategy that reads the overall output alone would serve a model with dimensions wrong
+        return f"it answers {tuple(got.shape)} where {reference} answers {tuple(want.shape)} (items, outputs)"
     tol = tolerance(model) if tol is None else tol
-    same = got.shape == want.shape and bool(torch.allclose(got, want, atol=tol, rtol=tol))
-    if not same:
-        log.info("%s: not %s (its scores differ from the Hugging Face forward)", kind, strategy.name)
-    return same
+    if not torch.allclose(got, want, atol=tol, rtol=tol):
+        return f"its scores differ from {reference} by more than {tol}"
+    return None
+
+
+def matches_hf(strategy: ForwardStrategy, model: Any, tol: float | None = None) -> bool:
+    """Whether ``strategy`` scores like the plain Hugging Face forward of each item alone (within
+    ``tol``, absolute and relative; default: by the model's dtype)."""
+    why = mismatch(strategy, model, tol)
+    if why is not None:
+        log.info("%s: not %s (%s)", model.config.model_type, strategy.name, why)
+    return why is None

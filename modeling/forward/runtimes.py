@@ -16,6 +16,10 @@ export is made at load, in memory: versions are immutable and verified by their 
 they load, so the export is a pure function of verified weights and needs no checksum of its own
 (and no file that could go stale beside them); it costs a few seconds of the load.
 
+Every runtime answers every output of the model (the overall reward, then one per quality
+dimension), as the fp32 strategies do: the probe compares all of them, so a runtime that read
+fewer would not be used.
+
 ``TOLERANCE`` is each runtime's allowed score difference from the fp32 Hugging Face forward,
 checked on the probe items when a version loads and by the tests; a runtime that misses it, or
 whose package is missing, is not used: the log says why and the version serves with ``torch``.
@@ -38,7 +42,7 @@ from .choose import choose
 from .contract import ForwardStrategy
 from .encoder import EncoderPacked, _head, _scale
 from .padded import pad_id_of
-from .probe import matches_hf
+from .probe import mismatch
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +136,7 @@ class _PaddedEncoder(nn.Module):
             o = torch.softmax(q @ k.transpose(-1, -2) + add, dim=-1) @ v
             x = layer.attention.output(o.transpose(1, 2).reshape(b, t, heads * hd), h)
             h = layer.output(layer.intermediate(x), x)
-        return _head(self.model, h[:, :1])[:, 0]
+        return _head(self.model, h[:, :1])  # (items, outputs): every output, as the fp32 strategies
 
 
 class Onnx(Converted):
@@ -234,8 +238,10 @@ def make_runtime(runtime: str, model: Any, device: torch.device | None = None) -
             strategy = _CLASSES[runtime](model)
         except Exception as exc:  # an export or a quantization that fails is a reason, not a crash
             why = f"building it failed: {type(exc).__name__}: {exc}"
-    if strategy is not None and not matches_hf(strategy, model, TOLERANCE[runtime]):
-        why, strategy = f"its scores differ from the fp32 forward by more than {TOLERANCE[runtime]}", None
+    if strategy is not None:
+        # every output of a model with quality dimensions, not only the overall one
+        why = mismatch(strategy, model, TOLERANCE[runtime], reference="the fp32 forward")
+        strategy = strategy if why is None else None
     if strategy is None:
         log.warning("CPU runtime %s not used for %s: %s; serving with torch", runtime, kind, why)
         return choose(model)
