@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 from training import default_data, gate_check, handwritten
@@ -50,3 +51,31 @@ def test_evaluation_sets_cover_industries_kinds_and_single_replies() -> None:
     assert {b.kind for r in exchanges for b in r.bad} == set(gate_check.KINDS)
     assert len(singles) >= 100
     assert sum(s.allow for s in singles) >= 40 and sum(not s.allow for s in singles) >= 40
+
+
+def test_derived_failures_come_from_training_prompts_only_and_fail_as_their_kind() -> None:
+    """Failing replies made from hand-written good ones: another message's answer of the same
+    industry, a reply cut inside a sentence, a looping one; none from a validation prompt."""
+    from training.data import split
+
+    train, _ = split(handwritten.pairs(), 0.1, 0)
+    made, labels = handwritten.derived(train, seed=0)
+    overall = [p for p in made if p.dimension is None]
+    assert {p.prompt for p in overall} <= {p.prompt for p in train}
+    industry = handwritten.industries()
+    answers = {p.chosen: p.prompt for p in train}  # a good reply and the message it answers
+    kinds: Counter[str] = Counter()
+    for p in overall:
+        assert labels[(p.prompt, p.rejected)] == -1 and p.rejected != p.chosen
+        if p.rejected in answers:
+            kinds["other message"] += 1
+            owner = answers[p.rejected]
+            assert owner != p.prompt and industry[owner] == industry[p.prompt]
+        elif p.chosen.startswith(p.rejected):
+            kinds["cut"] += 1
+            assert p.rejected.rstrip()[-1] not in ".!?"
+        else:
+            kinds["looping"] += 1
+            sentences = re.split(r"(?<=[.!?])\s+", p.rejected)
+            assert len(sentences) > len(set(sentences)) and p.chosen.startswith(sentences[0])
+    assert kinds["cut"] > 100 and kinds["looping"] > 50 and kinds["other message"] > 100, kinds

@@ -102,7 +102,13 @@ class TrainConfig:
     group_by_length: bool = opt(
         True, "batch pairs of similar length together (padded models only: packed OPT batches have no padding)"
     )
-    dtype: str = opt("auto", "auto (bf16 autocast on CUDA with bf16 support, else fp32) | float32 | bfloat16")
+    dtype: str = opt(
+        "auto",
+        (
+            "auto (bf16 autocast on CUDA with bf16 support, else fp32) | fast (also bf16 autocast on a CPU that "
+            "multiplies bf16 natively: AVX-512 BF16 or AMX) | float32 | bfloat16"
+        ),
+    )
     num_threads: int = opt(0, "torch CPU threads (0: torch default)")
     seed: int = opt(0, "seed for data split, shuffling and init")
     # evaluation, threshold, publishing
@@ -166,6 +172,8 @@ class TrainConfig:
             raise ValueError(
                 f"threshold_method must be max_good_blocked, youden or block_rate, not {self.threshold_method!r}"
             )
+        if self.dtype not in ("auto", "fast", "float32", "bfloat16"):
+            raise ValueError(f"dtype must be auto, fast, float32 or bfloat16, not {self.dtype!r}")
         if not 0 < self.val_fraction < 1:
             raise ValueError("val_fraction must be between 0 and 1")
         if self.batch_size < 1 or self.grad_accum < 1 or self.max_length < 8:

@@ -310,13 +310,23 @@ def output_of(pairs: list[Pair], dimensions: list[str]) -> torch.Tensor:
     return torch.tensor([at[p.dimension] if p.dimension is not None else 0 for p in pairs], dtype=torch.long)
 
 
+def _cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bf16 natively (AVX-512 BF16 or AMX): there bf16 autocast about
+    doubles the matmul rate; elsewhere torch emulates it and it is slower than fp32."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
+
+
 def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
     """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
     counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
     device, world, rank = procs.device, procs.world, procs.rank
     use_bf16 = cfg.dtype == "bfloat16" or (
-        cfg.dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported()
+        cfg.dtype in ("auto", "fast") and device.type == "cuda" and torch.cuda.is_bf16_supported()
     )
+    if cfg.dtype == "fast" and device.type == "cpu":
+        use_bf16 = _cpu_has_bf16()
+        log.info("matmuls in %s on this CPU", "bf16 (native)" if use_bf16 else "fp32 (no native bf16)")
     index = PairIndex.of(data.train)
     seqs = encode(model.spec, model.tokenizer, index.items)
     lengths = [len(s) for s in seqs]
