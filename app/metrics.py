@@ -50,7 +50,7 @@ class Metrics:
         )
         self.model_runtime = Gauge(
             p + "model_runtime",
-            "what runs the served model's forward (value 1): torch, torch-int8, onnx or onnx-int8",
+            "what runs the served model's forward (value 1): torch, torch-int8, torch-bf16, onnx or onnx-int8",
             ["runtime"],
             registry=r,
         )

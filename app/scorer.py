@@ -46,7 +46,7 @@ class Scorer:
         self.device = str(loaded.device)
         self.dtype = str(loaded.dtype).removeprefix("torch.")
         self.packed = loaded.model.packed
-        self.runtime = loaded.runtime  # torch, torch-int8, onnx or onnx-int8
+        self.runtime = loaded.runtime  # torch, torch-int8, torch-bf16, onnx or onnx-int8
         self.manifest_threshold = loaded.manifest.threshold.value
         self.ref = {"name": self.name, "version": self.version}
         id2label = getattr(loaded.model.model.config, "id2label", None) or {}

@@ -28,10 +28,11 @@ class Settings(BaseSettings):
     version: str | None = Field(None, description="pin a version id (default: follow `current`)")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when present, else CPU")
     dtype: str = Field("auto", description="auto (bf16 on CUDA, fp32 on CPU) | float32 | bfloat16 | float16")
-    cpu_runtime: Literal["torch", "torch-int8", "onnx", "onnx-int8"] = Field(
-        "torch",
-        description="what runs the forward on CPU: torch (fp32, packed) | torch-int8 (packed, int8 linears) | "
-        "onnx | onnx-int8 (ONNX Runtime, BERT-family encoders; needs the cpu-int8 extra). Falls back to torch, "
+    cpu_runtime: Literal["auto", "torch", "torch-int8", "torch-bf16", "onnx", "onnx-int8"] = Field(
+        "auto",
+        description="what runs the forward on CPU: auto (torch-bf16 where the CPU multiplies bf16 natively, "
+        "else torch) | torch (fp32, packed) | torch-int8 (packed, int8 linears) | "
+        "torch-bf16 (packed, bf16, on a CPU with native bf16) | onnx | onnx-int8 (ONNX Runtime, BERT-family encoders; needs the cpu-int8 extra). Falls back to torch, "
         "with a log line, where the runtime cannot serve the model",
     )
     threshold: float | None = Field(None, description="gate threshold; overrides the manifest's calibrated one")

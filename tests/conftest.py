@@ -3,6 +3,7 @@ uvicorn server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -22,6 +23,11 @@ from training.config import TrainConfig
 from training.train import train
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+# The suite compares served scores with the fp32 Hugging Face forward, so it serves with the fp32
+# runtime unless a test asks for another; the `auto` default (bf16 on a CPU that multiplies it
+# natively) has its own tests in test_runtimes.py. Servers the tests start inherit this.
+os.environ.setdefault("REWARDGATE_CPU_RUNTIME", "torch")
 
 
 def tiny_config(store: Path, **over: Any) -> TrainConfig:

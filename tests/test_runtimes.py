@@ -30,8 +30,11 @@ except ImportError:
     HAS_ORT = False
 needs_ort = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime is not installed (pip install 'rewardgate[cpu-int8]')")
 
+needs_bf16 = pytest.mark.skipif(not runtimes.cpu_has_bf16(), reason="this CPU has no native bf16 (AVX-512 BF16 or AMX)")
+
 CONVERTED = [
     pytest.param("torch-int8", id="torch-int8"),
+    pytest.param("torch-bf16", id="torch-bf16", marks=needs_bf16),
     pytest.param("onnx", id="onnx", marks=needs_ort),
     pytest.param("onnx-int8", id="onnx-int8", marks=needs_ort),
 ]
@@ -69,6 +72,37 @@ def test_torch_int8_stays_packed_and_int8() -> None:
     assert strategy.packed and strategy.computed_tokens([3, 5]) == 8
     quantized = [m for m in strategy._current(hf).modules() if "quantized" in type(m).__module__]  # type: ignore[attr-defined]
     assert quantized, "no linear layer was quantized"
+
+
+@needs_bf16
+def test_torch_bf16_stays_packed_on_a_bf16_copy() -> None:
+    hf = build("bert")
+    strategy = make_runtime("torch-bf16", hf)
+    assert strategy.packed and runtime_of(strategy) == "torch-bf16"
+    assert {p.dtype for p in strategy._current(hf).parameters()} == {torch.bfloat16}  # type: ignore[attr-defined]
+    assert {p.dtype for p in hf.parameters()} == {torch.float32}  # the served weights are untouched
+    assert PackedRewardModel(hf, strategy)(SEQS).dtype == torch.float32
+
+
+def test_torch_bf16_is_refused_where_the_cpu_would_emulate_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda: False)
+    hf = build("bert")
+    with caplog.at_level(logging.WARNING, "modeling.forward.runtimes"):
+        strategy = make_runtime("torch-bf16", hf)
+    assert runtime_of(strategy) == "torch"
+    assert "no native bf16" in caplog.text
+
+
+def test_auto_is_bf16_where_the_cpu_multiplies_it_and_fp32_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    hf = build("bert")
+    for native, expected in ((True, "torch-bf16"), (False, "torch")):
+        monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda native=native: native)
+        assert runtimes.resolve("auto") == expected
+        assert runtime_of(make_runtime("auto", hf)) == expected
+    monkeypatch.delenv("REWARDGATE_CPU_RUNTIME", raising=False)
+    assert Settings().cpu_runtime == "auto"  # what a user gets
 
 
 def test_missing_package_falls_back_to_torch_with_a_log_line(

@@ -126,11 +126,11 @@ def test_fast_dtype_trains_in_bf16_only_where_the_cpu_multiplies_it(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """dtype "fast" picks bf16 autocast on a CPU with native bf16 and fp32 elsewhere, and says which."""
-    from training.train import _cpu_has_bf16
+    from modeling.forward.runtimes import cpu_has_bf16
 
     with caplog.at_level("INFO", logger="training"):
         train(tiny_config(tmp_path / "store", max_steps=2, dtype="fast"))
-    said = "bf16 (native)" if _cpu_has_bf16() else "fp32 (no native bf16)"
+    said = "bf16 (native)" if cpu_has_bf16() else "fp32 (no native bf16)"
     assert f"matmuls in {said} on this CPU" in caplog.text
 
 

@@ -42,6 +42,7 @@ from model_store import (
     open_store,
 )
 from modeling import PackedRewardModel, encode
+from modeling.forward.runtimes import cpu_has_bf16
 from modeling.render import input_spec_for
 
 from . import default_data, handwritten
@@ -310,13 +311,6 @@ def output_of(pairs: list[Pair], dimensions: list[str]) -> torch.Tensor:
     return torch.tensor([at[p.dimension] if p.dimension is not None else 0 for p in pairs], dtype=torch.long)
 
 
-def _cpu_has_bf16() -> bool:
-    """Whether this CPU multiplies bf16 natively (AVX-512 BF16 or AMX): there bf16 autocast about
-    doubles the matmul rate; elsewhere torch emulates it and it is slower than fp32."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
-
-
 def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Processes) -> dict[str, Any]:
     """Bradley-Terry training. Each rank trains on its own share of every epoch's batches (equal
     counts keep DDP ranks in step); the time limit and the schedule follow the slowest rank."""
@@ -325,7 +319,7 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
         cfg.dtype in ("auto", "fast") and device.type == "cuda" and torch.cuda.is_bf16_supported()
     )
     if cfg.dtype == "fast" and device.type == "cpu":
-        use_bf16 = _cpu_has_bf16()
+        use_bf16 = cpu_has_bf16()
         log.info("matmuls in %s on this CPU", "bf16 (native)" if use_bf16 else "fp32 (no native bf16)")
     index = PairIndex.of(data.train)
     seqs = encode(model.spec, model.tokenizer, index.items)
@@ -411,8 +405,9 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     with torch.no_grad():
         for p in packed.parameters():
             p.copy_(p.to(torch.bfloat16))
-    if device.type == "cuda":
-        # the service computes in bf16 on CUDA: evaluate and calibrate in that dtype too
+    if device.type == "cuda" or (cfg.dtype == "fast" and cpu_has_bf16()):
+        # the service computes in bf16 on CUDA, and on a CPU with native bf16 (its `auto` CPU
+        # runtime): evaluate and calibrate in that dtype too
         packed.to(torch.bfloat16)
     return {
         "steps": step,
