@@ -253,7 +253,7 @@ def main() -> None:
             result["challenger"] = bench_challenger(store, args.port, quick)
             result["rank"] = bench_rank(store, args.port, quick, repeats)
             result["architectures"] = bench_architectures(quick, repeats)
-            result["runtimes"] = bench_runtimes(store, quick, repeats)
+            result["runtimes"] = bench_runtimes(store, quick, repeats, args.port)
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import torch
 
@@ -28,7 +29,7 @@ from model_store import InputSpec, ModelStore
 from modeling import PackedRewardModel, encode_items
 from modeling.forward.runtimes import RUNTIMES, make_runtime, runtime_of
 
-from .common import short_items
+from .common import percentile, short_items
 
 log = logging.getLogger("bench")
 
@@ -99,7 +100,7 @@ def _items_per_s(model: PackedRewardModel, spec: InputSpec, tokenizer: Any, item
 
 
 @torch.inference_mode()
-def bench_runtimes(store: Path | None = None, quick: bool = False, repeats: int = 3) -> dict[str, Any]:
+def bench_runtimes(store: Path | None = None, quick: bool = False, repeats: int = 3, port: int = 0) -> dict[str, Any]:
     hf, tokenizer, spec, what, trained = load_default(store)
     hf = hf.float().eval()
     items = support_replies(spec, tokenizer, 128 if quick else 512)
@@ -163,7 +164,33 @@ def bench_runtimes(store: Path | None = None, quick: bool = False, repeats: int 
         "rows": rows,
         "default": best,
     }
+    if trained and port:
+        out["http"] = http(store, hf, spec, tokenizer, items, repeats, port)
     log.info("CPU runtimes: %s", {n: round(r["items_per_s"], 1) for n, r in rows.items()})
+    return out
+
+
+def http(
+    store: Path | None, hf: Any, spec: InputSpec, tokenizer: Any, items: list[Any], repeats: int, port: int
+) -> dict[str, Any]:
+    """The same replies sent to the service as ``make run`` starts it (the ``auto`` runtime), one per
+    ``/score`` request: items/s at c=16 and latency at c=1, against the bare forward of one item."""
+    from .serve import Service, bare_latencies, run_service
+
+    seqs = encode_items(spec, tokenizer, items)[0]
+    flop = 2.0 * sum(p.numel() for n, p in hf.named_parameters() if "embeddings" not in n)
+    bare = bare_latencies(hf, seqs[:128])
+    out: dict[str, Any] = {"bare_p50_ms": percentile(bare, 50) * 1e3, "bare_p99_ms": percentile(bare, 99) * 1e3}
+    svc = Service(store or ModelStore().root, "default", port)
+    try:
+        out["runtime"] = httpx.get(svc.url + "/v1/models", timeout=10).json()["runtime"]
+        for c, sent in ((16, items), (1, items[:128])):
+            n = sum(len(s) for s in seqs[: len(sent)])
+            rs = [run_service(svc, sent, n, c, flop) for _ in range(repeats)]
+            out[f"c={c}"] = {k: statistics.median(r[k] for r in rs) for k in ("items_per_s", "p50_ms", "p99_ms")}
+            out[f"c={c}"]["errors"] = sum(sum(r["errors"].values()) for r in rs)
+    finally:
+        svc.stop()
     return out
 
 
@@ -188,7 +215,25 @@ def markdown(r: dict[str, Any]) -> list[str]:
         if r["trained"]
         else "the model is untrained, so the accuracy figures cannot justify an int8 runtime"
     )
-    return [*lines, "", f"CPU default the figures justify: {r['default']} ({why})", ""]
+    lines += ["", f"CPU default the figures justify: {r['default']} ({why})", ""]
+    h = r.get("http")
+    if h:
+        rows = r["rows"]
+        c16, c1 = h["c=16"], h["c=1"]
+        lines += [
+            f"Over HTTP (`python -m app` on the same model, runtime `{h['runtime']}`, one reply per `/score` "
+            f"request, median of {r['repeats']}): c=16 **{c16['items_per_s']:.1f} items/s**, "
+            + "; ".join(
+                f"{c16['items_per_s'] / rows[k]['items_per_s']:.2f}x {k} in-process"
+                for k in ("onnx-int8", "padded HF (fp32)", "torch")
+                if k in rows
+            )
+            + f" (p50 {c16['p50_ms']:.0f} ms, p99 {c16['p99_ms']:.0f} ms, errors {c16['errors']}); "
+            f"c=1 p99 {c1['p99_ms']:.1f} ms against the bare fp32 forward of one item p99 {h['bare_p99_ms']:.1f} ms "
+            f"({c1['p99_ms'] / h['bare_p99_ms']:.2f}x; p50 {c1['p50_ms']:.1f} against {h['bare_p50_ms']:.1f} ms).",
+            "",
+        ]
+    return lines
 
 
 def main() -> None:
@@ -196,11 +241,12 @@ def main() -> None:
     p.add_argument("--store", type=Path, default=None, help="a model store with a trained `default`")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--port", type=int, default=8765, help="for the HTTP figures (0: leave them out)")
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     for noisy in ("transformers", "model_store"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    print("\n".join(markdown(bench_runtimes(args.store, args.quick, args.repeats))))
+    print("\n".join(markdown(bench_runtimes(args.store, args.quick, args.repeats, args.port))))
 
 
 if __name__ == "__main__":
