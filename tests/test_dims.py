@@ -245,6 +245,11 @@ def test_the_default_model_describes_its_dimensions(trained_store: dict[str, Any
     )
     report = (Path(v1.path) / "report.md").read_text()
     assert "| dimension first |" in report and "| privacy |" in report
+    # a score histogram per dimension, in the report and among the version's checksummed files
+    for name in MEANINGS:
+        figure = Path(v1.path) / f"scores_{name}.png"
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"![{name}](scores_{name}.png)" in report and f"scores_{name}.png" in manifest.files
 
 
 # -- serving ---------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class Evaluation:
     chosen: np.ndarray  # validation scores, for the figures
     rejected: np.ndarray
     dimensions: list[Dimension] = field(default_factory=list)  # in output order
+    # each dimension's validation scores (chosen, rejected) on its own pairs, for its figure
+    dimension_scores: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def encode_pairs(spec: InputSpec, tokenizer: Any, pairs: list[Pair]) -> tuple[list[list[int]], list[list[int]]]:
@@ -81,11 +83,13 @@ def evaluate(
     sc, sr = judge.pairs(overall)
     threshold = _calibrated(cfg, overall, sc, sr)
     dimensions = []
+    dimension_scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for i, name in enumerate(judge.model.dimensions, 1):
         mine = [p for p in validation if p.dimension == name]
         if not mine:
             raise ValueError(f"no validation pairs for the dimension {name!r}: it cannot be calibrated")
         dc, dr = judge.pairs(mine, i)
+        dimension_scores[name] = (dc, dr)
         dimensions.append(
             Dimension(
                 name=name,
@@ -109,7 +113,9 @@ def evaluate(
     if found is not None:
         pinned_pairs = load_pairs([str(found[0])], "auto", cfg.seed)
         pinned = PinnedEval(sha256=found[1], metrics=EvalMetrics(**pair_metrics(*judge.pairs(pinned_pairs))))
-    return Evaluation(EvalMetrics(**pair_metrics(sc, sr)), threshold, parts, check, pinned, sc, sr, dimensions)
+    return Evaluation(
+        EvalMetrics(**pair_metrics(sc, sr)), threshold, parts, check, pinned, sc, sr, dimensions, dimension_scores
+    )
 
 
 def _calibrated(cfg: TrainConfig, pairs: list[Pair], sc: np.ndarray, sr: np.ndarray) -> Threshold:

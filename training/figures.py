@@ -1,5 +1,6 @@
 """The PNG figures of a version's report: score histograms with the threshold, the ROC curve,
-and the block rate against the threshold."""
+and the block rate against the threshold; for a model with quality dimensions, one histogram per
+dimension of its own output on its own held-out pairs, with its own threshold."""
 
 from __future__ import annotations
 
@@ -8,6 +9,37 @@ from pathlib import Path
 import numpy as np
 
 FIGURES = ("scores.png", "roc.png", "block_rate.png")
+
+
+def dimension_figure(name: str) -> str:
+    return f"scores_{name}.png"
+
+
+def write_dimension_figures(
+    scores: dict[str, tuple[np.ndarray, np.ndarray]], thresholds: dict[str, float], out: Path, title: str
+) -> list[str]:
+    """One score histogram per dimension (chosen against rejected on that dimension's pairs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (chosen, rejected) in scores.items():
+        allv = np.concatenate([chosen, rejected])
+        bins = list(np.linspace(allv.min(), allv.max(), 30)) if allv.max() > allv.min() else 10
+        fig, ax = plt.subplots(figsize=(7, 3.6))
+        ax.hist(chosen, bins=bins, alpha=0.6, label=f"chosen on {name} ({len(chosen)})", color="tab:green")
+        ax.hist(rejected, bins=bins, alpha=0.6, label=f"rejected on {name} ({len(rejected)})", color="tab:red")
+        ax.axvline(thresholds[name], color="black", linestyle="--", label=f"threshold {thresholds[name]:.3g}")
+        ax.set(xlabel=f"{name} score", ylabel="responses", title=f"{title}: {name}")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / dimension_figure(name))
+        plt.close(fig)
+        written.append(dimension_figure(name))
+    return written
 
 
 def write_figures(chosen: np.ndarray, rejected: np.ndarray, threshold: float, out: Path, title: str) -> list[str]:

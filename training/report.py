@@ -8,6 +8,7 @@ from model_store import Agreement
 
 from .agreement import format_agreement
 from .evaluation import Evaluation
+from .figures import dimension_figure
 
 
 def _single_row(key: str) -> str:
@@ -85,6 +86,8 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
         "",
         "![block rate](block_rate.png)",
     ]
+    for dim in ev.dimensions:
+        lines += ["", f"![{dim.name}]({dimension_figure(dim.name)})"]
     if train:
         lines += [
             "",

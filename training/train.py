@@ -51,7 +51,7 @@ from .batching import PairIndex, prompt_batches
 from .config import TrainConfig
 from .data import Pair, dimensions_of, fingerprint, load_pairs, split
 from .evaluation import Evaluation, Judge, evaluate, quality_gate
-from .figures import write_figures
+from .figures import write_dimension_figures, write_figures
 from .model import add_lora, build
 from .progress import Progress
 from .report import report
@@ -462,6 +462,8 @@ def publish(
         model.hf.to(torch.bfloat16).save_pretrained(d, safe_serialization=True)
         model.tokenizer.save_pretrained(d)
         write_figures(ev.chosen, ev.rejected, ev.threshold.value, d, f"{cfg.name} validation")
+        thresholds = {dim.name: dim.threshold.value for dim in ev.dimensions}
+        write_dimension_figures(ev.dimension_scores, thresholds, d, f"{cfg.name} validation")
         (d / "report.md").write_text(report(cfg.name, vid, ev, stats, data.agreement), encoding="utf-8")
 
     return store.publish(
