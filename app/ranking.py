@@ -23,7 +23,7 @@ from .auth import require_api_key
 from .compat import _check_model, _sigmoid
 from .errors import responses
 from .recorder import Gated
-from .routes import gate_items
+from .routes import gate_answer, gate_items
 from .schemas import (
     CohereRerankRequest,
     CohereRerankResponse,
@@ -98,12 +98,7 @@ async def rank(request: Request, response: Response, st: StateDep, body: RankReq
     r = await rank_candidates(request, response, st, body.prompt, body.responses, body.threshold)
     g = r.gated
     return RankResponse(
-        request_id=g.request_id,
-        model=g.scorer.ref,
-        mode=g.mode,
-        threshold=g.threshold,
-        threshold_source=g.source,
-        results=g.results,
+        **dict(gate_answer(g)),
         order=r.order,
         best=r.best,
         reasons=no_pass_reasons(g.results) if r.best is None else None,

@@ -66,6 +66,11 @@ async def score(request: Request, response: Response, st: StateDep, body: ScoreR
 )
 async def gate(request: Request, response: Response, st: StateDep, body: GateRequest) -> GateResponse:
     g, _ = await gate_items(request, response, st, _items(body), body.threshold, body.thresholds)
+    return gate_answer(g)
+
+
+def gate_answer(g: Gated) -> GateResponse:
+    """/gate's answer to a gated request (``/rank`` extends it)."""
     return GateResponse(
         request_id=g.request_id,
         model=g.scorer.ref,

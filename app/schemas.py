@@ -332,13 +332,9 @@ class RankRequest(BaseModel):
     _finite = field_validator("threshold")(_finite_threshold)
 
 
-class RankResponse(BaseModel):
-    request_id: str = Field(description="as logged in the decision log; also the X-Request-ID header")
-    model: ModelRef
-    mode: Literal["enforce", "shadow"]
-    threshold: float
-    threshold_source: Literal["request", "settings", "manifest"]
-    results: list[GateResult] = Field(description="one per response, in the order sent")
+class RankResponse(GateResponse):
+    """/gate's answer for each (prompt, response), in the order sent, and the ranking."""
+
     order: list[int] = Field(description="indices of the responses, highest score first")
     best: int | None = Field(
         description="index of the highest-scoring allowed response; null when the gate blocks them all"

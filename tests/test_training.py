@@ -128,10 +128,23 @@ def test_fast_dtype_trains_in_bf16_only_where_the_cpu_multiplies_it(
     """dtype "fast" picks bf16 autocast on a CPU with native bf16 and fp32 elsewhere, and says which."""
     from modeling.forward.runtimes import cpu_has_bf16
 
+    from training.train import build_model, fit, processes
+
+    def two_steps(dtype: str) -> dict[str, torch.Tensor]:
+        cfg = tiny_config(tmp_path / dtype, max_steps=2, dtype=dtype)
+        with processes(cfg) as procs, training_data(cfg) as data:
+            model = build_model(cfg, data, procs)
+            fit(cfg, model, data, procs)
+        return {k: v.detach().clone() for k, v in model.hf.state_dict().items()}
+
     with caplog.at_level("INFO", logger="training"):
-        train(tiny_config(tmp_path / "store", max_steps=2, dtype="fast"))
-    said = "bf16 (native)" if cpu_has_bf16() else "fp32 (no native bf16)"
+        fast = two_steps("fast")
+    native = cpu_has_bf16()
+    said = "bf16 (native)" if native else "fp32 (no native bf16)"
     assert f"matmuls in {said} on this CPU" in caplog.text
+    # what the steps computed: bf16 matmuls change the weights against fp32 ones; fp32 leaves them equal
+    same = all(torch.equal(fast[k].float(), v.float()) for k, v in two_steps("float32").items())
+    assert same is not native
 
 
 def _torchrun(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
