@@ -127,7 +127,6 @@ def test_fast_dtype_trains_in_bf16_only_where_the_cpu_multiplies_it(
 ) -> None:
     """dtype "fast" picks bf16 autocast on a CPU with native bf16 and fp32 elsewhere, and says which."""
     from modeling.forward.runtimes import cpu_has_bf16
-
     from training.train import build_model, fit, processes
 
     def two_steps(dtype: str) -> dict[str, torch.Tensor]:
