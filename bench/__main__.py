@@ -24,7 +24,7 @@ from .challenger import bench_challenger
 from .common import imdb_rows, log, matmul_peak, publish_random, short_items, train_imdb_tokenizer
 from .rank import bench_rank
 from .rank import markdown as rank_markdown
-from .runtimes import bench_runtimes
+from .runtimes import bench_runtimes, plot_concurrency
 from .runtimes import markdown as runtimes_markdown
 from .serve import bench_model
 from .train import bench_training
@@ -254,6 +254,9 @@ def main() -> None:
             result["rank"] = bench_rank(store, args.port, quick, repeats)
             result["architectures"] = bench_architectures(quick, repeats)
             result["runtimes"] = bench_runtimes(store, quick, repeats, args.port)
+            if result["runtimes"].get("http"):
+                png = Path(args.out) / f"{result['stamp']}-runtimes-concurrency.png"
+                result["runtimes"]["plot"] = str(plot_concurrency(result["runtimes"], png))
         if not args.skip_train:
             result["training"] = bench_training(600 if quick else 2000, 4 if quick else 40, repeats)
             if quick:

@@ -70,8 +70,11 @@ def test_torch_int8_stays_packed_and_int8() -> None:
     hf = build("bert")
     strategy = make_runtime("torch-int8", hf)
     assert strategy.packed and strategy.computed_tokens([3, 5]) == 8
-    quantized = [m for m in strategy._current(hf).modules() if "quantized" in type(m).__module__]  # type: ignore[attr-defined]
-    assert quantized, "no linear layer was quantized"
+    copied = strategy._current(hf)  # type: ignore[attr-defined]
+    assert not [m for m in copied.modules() if type(m) is torch.nn.Linear], "a linear layer stayed fp32"
+    kinds = {type(m) for m in copied.modules() if isinstance(m, runtimes.Int8Linear)}
+    # square layers quantized per batch, the feed-forward ones per token
+    assert kinds == {runtimes.Int8Linear, runtimes.RowScaledInt8Linear}
 
 
 @needs_bf16
@@ -95,14 +98,30 @@ def test_torch_bf16_is_refused_where_the_cpu_would_emulate_it(
     assert "no native bf16" in caplog.text
 
 
-def test_auto_is_bf16_where_the_cpu_multiplies_it_and_fp32_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_is_bf16_where_native_else_int8_where_vnni_else_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
     hf = build("bert")
-    for native, expected in ((True, "torch-bf16"), (False, "torch")):
-        monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda native=native: native)
+    cases = (
+        (True, True, "torch-bf16"),
+        (True, False, "torch-bf16"),
+        (False, True, "torch-int8"),
+        (False, False, "torch"),
+    )
+    for bf16, vnni, expected in cases:
+        monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda bf16=bf16: bf16)
+        monkeypatch.setattr(runtimes, "cpu_has_vnni", lambda vnni=vnni: vnni)
         assert runtimes.resolve("auto") == expected
-        assert runtime_of(make_runtime("auto", hf)) == expected
+        if expected != "torch-bf16" or runtimes.torch.cpu._is_avx512_bf16_supported():
+            assert runtime_of(make_runtime("auto", hf)) == expected
     monkeypatch.delenv("REWARDGATE_CPU_RUNTIME", raising=False)
     assert Settings().cpu_runtime == "auto"  # what a user gets
+
+
+def test_int8_quantizes_activations_at_full_range_only_with_vnni(monkeypatch: pytest.MonkeyPatch) -> None:
+    hf = build("bert")
+    for vnni in (True, False):
+        monkeypatch.setattr(runtimes, "cpu_has_vnni", lambda vnni=vnni: vnni)
+        copied = runtimes.TorchInt8(hf)._current(hf)
+        assert {m.reduce_range for m in copied.modules() if isinstance(m, runtimes.Int8Linear)} == {not vnni}
 
 
 def test_missing_package_falls_back_to_torch_with_a_log_line(

@@ -245,3 +245,20 @@ def test_cross_prompt_term_moves_the_weights(tmp_path: Path) -> None:
     without, with_term = one_step(0.0), one_step(1.0)
     assert any(not torch.equal(without[k], with_term[k]) for k in without)
     assert torch.equal(one_step(0.0)["score.weight"], without["score.weight"])  # deterministic otherwise
+
+
+@pytest.mark.skipif(
+    not torch.cpu._is_vnni_supported(), reason="this CPU has no VNNI: int8 would need 7-bit activations"
+)
+def test_fast_dtype_calibrates_with_the_runtime_the_service_picks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a CPU with VNNI and no native bf16, `auto` serves int8: training evaluates and calibrates
+    the threshold with that runtime, not with the fp32 forward it trained."""
+    from modeling.forward import runtimes
+
+    monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda: False)
+    with caplog.at_level("INFO"):
+        train(tiny_config(tmp_path, max_steps=2, dtype="fast"))
+    assert "evaluating with the CPU runtime the service will use here: torch-int8" in caplog.text
+    assert "CPU runtime torch-int8 not used" not in caplog.text  # it passed its probe on the trained model

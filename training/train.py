@@ -42,7 +42,7 @@ from model_store import (
     open_store,
 )
 from modeling import PackedRewardModel, encode
-from modeling.forward.runtimes import cpu_has_bf16
+from modeling.forward.runtimes import cpu_has_bf16, make_runtime, runtime_of
 from modeling.render import input_spec_for
 
 from . import default_data, handwritten
@@ -405,10 +405,12 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     with torch.no_grad():
         for p in packed.parameters():
             p.copy_(p.to(torch.bfloat16))
-    if device.type == "cuda" or (cfg.dtype == "fast" and cpu_has_bf16()):
-        # the service computes in bf16 on CUDA, and on a CPU with native bf16 (its `auto` CPU
-        # runtime): evaluate and calibrate in that dtype too
-        packed.to(torch.bfloat16)
+    if device.type == "cuda":
+        packed.to(torch.bfloat16)  # the service computes in bf16 on CUDA: evaluate and calibrate so
+    elif cfg.dtype == "fast":
+        # and on CPU with the runtime its `auto` picks on this machine (bf16, int8 or fp32)
+        packed.strategy = make_runtime("auto", packed.model, device)
+        log.info("evaluating with the CPU runtime the service will use here: %s", runtime_of(packed.strategy))
     return {
         "steps": step,
         "epochs": epoch,

@@ -3,7 +3,7 @@ projections of all items in one matmul, then attention kept inside each item.
 
 Per-item ``scaled_dot_product_attention`` rather than one block-diagonal mask over the row: a
 mask over the whole row costs (all tokens)^2, and torch has no variable-length kernel on CPU
-(``torch.nn.attention.varlen`` runs on CUDA only); measured at MiniLM's shape (12 heads of 32, 32
+(``torch.nn.attention.varlen`` runs on CUDA only: there ``varlen.py`` takes over); measured at MiniLM's shape (12 heads of 32, 32
 items of 10-150 tokens, 2 cores), the loop took 13 ms a layer, one padded SDPA call over the batch
 25 ms, padded calls over 4 or 8 length buckets 18-20 ms, nested (jagged) tensors 750 ms.
 """
@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from . import varlen
 
 
 def _identity(linears: tuple[Any, ...]) -> tuple[tuple[int, int], ...]:
@@ -124,6 +126,8 @@ def attend_per_item(
     """Attention inside each item of a packed row, q already scaled. ``k``, ``v``: (tokens, e);
     ``q``: (tokens, e), or with ``one_query`` (items, e): one query per item, the row its score is
     read from."""
+    if varlen.runs_on(q, dropout_p):  # CUDA: one variable-length kernel for the whole row
+        return varlen.attend_varlen(q, k, v, lengths, heads, causal, one_query)
     e = q.shape[-1]
     hd = e // heads
     outs = []
