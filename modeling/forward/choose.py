@@ -10,6 +10,7 @@ from typing import Any
 
 from .contract import ForwardStrategy
 from .decoder import DecoderPacked
+from .decoder_varlen import DecoderVarlen
 from .encoder import EncoderPacked
 from .opt import OptPacked
 from .padded import Padded
@@ -17,8 +18,9 @@ from .probe import matches_hf
 
 log = logging.getLogger(__name__)
 
-# Most specific first: OPT also fits the generic decoder strategy, which is slower for it.
-PACKED: tuple[type[ForwardStrategy], ...] = (OptPacked, EncoderPacked, DecoderPacked)
+# Most specific first: OPT also fits the generic decoder strategies, which are slower for it; on
+# CUDA the one-row variable-length decoder before transformers' rows.
+PACKED: tuple[type[ForwardStrategy], ...] = (OptPacked, EncoderPacked, DecoderVarlen, DecoderPacked)
 
 
 def choose(model: Any, candidates: Sequence[type[ForwardStrategy]] = PACKED) -> ForwardStrategy:
