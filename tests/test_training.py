@@ -11,6 +11,7 @@ from transformers import AutoModelForSequenceClassification
 
 from model_store import InputSpec, ModelStore
 from modeling import PackedRewardModel, encode
+from modeling.forward.runtimes import cpu_has_vnni
 from modeling.loader import load_version
 from training.config import TrainConfig
 from training.model import train_tokenizer
@@ -247,17 +248,17 @@ def test_cross_prompt_term_moves_the_weights(tmp_path: Path) -> None:
     assert torch.equal(one_step(0.0)["score.weight"], without["score.weight"])  # deterministic otherwise
 
 
-@pytest.mark.skipif(
-    not torch.cpu._is_vnni_supported(), reason="this CPU has no VNNI: int8 would need 7-bit activations"
-)
+@pytest.mark.skipif(not cpu_has_vnni(), reason="this CPU has no VNNI: int8 would need 7-bit activations")
 def test_fast_dtype_calibrates_with_the_runtime_the_service_picks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """On a CPU with VNNI and no native bf16, `auto` serves int8: training evaluates and calibrates
     the threshold with that runtime, not with the fp32 forward it trained."""
     from modeling.forward import runtimes
+    from training import train as train_module
 
     monkeypatch.setattr(runtimes, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(train_module, "cpu_has_bf16", lambda: False)  # training's autocast too
     with caplog.at_level("INFO"):
         train(tiny_config(tmp_path, max_steps=2, dtype="fast"))
     assert "evaluating with the CPU runtime the service will use here: torch-int8" in caplog.text

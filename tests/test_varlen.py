@@ -60,7 +60,7 @@ def _stand_in(calls: list[int]) -> Any:
 def test_packed_strategies_read_the_variable_length_kernel_right(family: str, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     monkeypatch.setattr(varlen, "kernel", lambda: _stand_in(calls))
-    monkeypatch.setattr(varlen, "runs_on", lambda q, dropout_p: dropout_p == 0.0)
+    monkeypatch.setattr(varlen, "runs_on", lambda q, dropout_p, head_dim=64: dropout_p == 0.0)
     hf = build(family)
     with torch.no_grad():
         ref = hf_alone(hf, SEQS)
@@ -94,12 +94,25 @@ def test_the_real_kernel_takes_the_call_as_made(monkeypatch: pytest.MonkeyPatch)
 @needs_cuda
 @needs_kernel
 @pytest.mark.parametrize("family", ["bert", "opt", "llama"])
-def test_on_cuda_the_packed_forward_in_bf16_matches_the_padded_one(family: str) -> None:
+def test_on_cuda_the_packed_forward_in_bf16_matches_the_padded_one(
+    family: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = varlen.kernel()
+    calls: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[misc]
+
+    monkeypatch.setattr(varlen, "kernel", lambda: counted)
     hf = build(family).cuda().to(torch.bfloat16)
-    assert varlen.runs_on(torch.zeros(1, device="cuda", dtype=torch.bfloat16), 0.0)
+    model = PackedRewardModel(hf)
+    assert model.strategy.name == {"bert": "encoder-packed", "opt": "opt-packed", "llama": "decoder-varlen"}[family]
     with torch.no_grad():
         ref = torch.stack([hf(torch.tensor([s], device="cuda")).logits[0, 0] for s in SEQS]).float()
-        got = PackedRewardModel(hf)(SEQS).float()
+        calls.clear()
+        got = model(SEQS).float()
+    assert len(calls) == hf.config.num_hidden_layers, "each layer's attention ran in the kernel"
     torch.testing.assert_close(got, ref, atol=5e-2, rtol=5e-2)
 
 
@@ -111,7 +124,7 @@ def test_decoders_run_one_row_through_the_kernel_as_transformers_attention(
     only: equal to each item alone, and the model's own attention is back afterwards."""
     calls: list[int] = []
     monkeypatch.setattr(varlen, "kernel", lambda: _stand_in(calls))
-    monkeypatch.setattr(varlen, "runs_on", lambda q, dropout_p: dropout_p == 0.0)
+    monkeypatch.setattr(varlen, "runs_on", lambda q, dropout_p, head_dim=64: dropout_p == 0.0)
     if family == "qwen3":  # the shape issue 19 names for the GPU benchmark
         torch.manual_seed(0)
         hf = tf.AutoModelForSequenceClassification.from_config(tf.Qwen3Config(**DECODER)).eval()

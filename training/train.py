@@ -42,6 +42,7 @@ from model_store import (
     open_store,
 )
 from modeling import PackedRewardModel, encode
+from modeling.forward.choose import choose
 from modeling.forward.runtimes import cpu_has_bf16, make_runtime, runtime_of
 from modeling.render import input_spec_for
 
@@ -406,8 +407,11 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
         for p in packed.parameters():
             p.copy_(p.to(torch.bfloat16))
     if device.type == "cuda":
-        packed.to(torch.bfloat16)  # the service computes in bf16 on CUDA: evaluate and calibrate so
-    elif cfg.dtype == "fast":
+        # the service computes in bf16 on CUDA, with the strategy it picks for bf16 weights (the
+        # variable-length attention): evaluate and calibrate so
+        packed.to(torch.bfloat16)
+        packed.strategy = choose(packed.model)
+    elif device.type == "cpu" and cfg.dtype == "fast" and procs.main:
         # and on CPU with the runtime its `auto` picks on this machine (bf16, int8 or fp32)
         packed.strategy = make_runtime("auto", packed.model, device)
         log.info("evaluating with the CPU runtime the service will use here: %s", runtime_of(packed.strategy))

@@ -126,7 +126,7 @@ def attend_per_item(
     """Attention inside each item of a packed row, q already scaled. ``k``, ``v``: (tokens, e);
     ``q``: (tokens, e), or with ``one_query`` (items, e): one query per item, the row its score is
     read from."""
-    if varlen.runs_on(q, dropout_p):  # CUDA: one variable-length kernel for the whole row
+    if varlen.runs_on(q, dropout_p, q.shape[-1] // heads):  # CUDA: one variable-length kernel for the row
         return varlen.attend_varlen(q, k, v, lengths, heads, causal, one_query)
     e = q.shape[-1]
     hd = e // heads

@@ -15,6 +15,7 @@ and the model is served by the next strategy.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -41,7 +42,12 @@ def _attention(
 ) -> tuple[torch.Tensor, None]:
     """transformers' attention-function contract: q (1, heads, tokens, head_dim), k and v (1,
     kv_heads, tokens, head_dim); returns (1, tokens, heads, head_dim)."""
-    unsupported = [k for k in ("sliding_window", "softcap", "s_aux") if kwargs.get(k) is not None]
+    window = kwargs.get("sliding_window")
+    if window is not None and int(kwargs.get("max_length_q", window + 1)) <= window:
+        window = None  # no item is longer than the window: it hides nothing
+    unsupported = [k for k in ("softcap", "s_aux") if kwargs.get(k) is not None] + (
+        ["sliding_window"] if window else []
+    )
     if unsupported or dropout or query.shape[0] != 1 or "cu_seq_lens_q" not in kwargs:
         raise NotImplementedError(f"{NAME}: one packed row without {', '.join(unsupported) or 'dropout'} only")
     run = varlen.kernel()
@@ -69,18 +75,25 @@ def _register() -> None:
     AttentionInterface.register(NAME, _attention)
 
 
+_SWITCH = threading.Lock()
+
+
 @contextmanager
 def _attention_of(model: Any) -> Iterator[None]:
-    """Name ``rewardgate-varlen`` as the model's attention for the enclosed calls."""
-    configs = {id(c): c for c in (model.config, getattr(model.base_model, "config", model.config))}.values()
-    before = [c._attn_implementation for c in configs]
-    for c in configs:
-        c._attn_implementation = NAME
-    try:
-        yield
-    finally:
-        for c, b in zip(configs, before, strict=True):
-            c._attn_implementation = b
+    """Name ``rewardgate-varlen`` as the model's attention for the enclosed calls. The name lives on
+    the model's config, shared by every caller: the lock keeps a concurrent forward of the same
+    model (the service runs one torch thread, a user's code may not) from seeing it or leaving it
+    there."""
+    with _SWITCH:
+        configs = {id(c): c for c in (model.config, getattr(model.base_model, "config", model.config))}.values()
+        before = [c._attn_implementation for c in configs]
+        for c in configs:
+            c._attn_implementation = NAME
+        try:
+            yield
+        finally:
+            for c, b in zip(configs, before, strict=True):
+                c._attn_implementation = b
 
 
 class DecoderVarlen(ForwardStrategy):
@@ -91,7 +104,9 @@ class DecoderVarlen(ForwardStrategy):
         if not isinstance(getattr(model, "score", None), nn.Module):
             return False
         p = next(model.parameters())
-        return varlen.runs_on(p, 0.0) and bool(getattr(model, "_supports_attention_backend", False))
+        c = model.config
+        head_dim = getattr(c, "head_dim", None) or c.hidden_size // c.num_attention_heads
+        return varlen.runs_on(p, 0.0, head_dim) and bool(getattr(model, "_supports_attention_backend", False))
 
     def forward(self, model: Any, seqs: Sequence[Sequence[int]]) -> torch.Tensor:
         _register()

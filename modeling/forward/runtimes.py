@@ -109,60 +109,56 @@ class OnCopy(Converted):
 
 
 def cpu_has_vnni() -> bool:
-    """Whether this CPU has the int8 dot-product instructions (AVX-512 VNNI or AVX-VNNI): without
-    them fbgemm's int8 products can overflow 16 bits, and activations must lose a bit (7-bit)."""
+    """Whether this CPU has AVX-512 VNNI (what torch reports; fbgemm's int8 kernels use it):
+    without it fbgemm's int8 products can overflow 16 bits, and activations must lose a bit."""
     return bool(getattr(torch.cpu, "_is_vnni_supported", lambda: False)())
 
 
-def _int8_weight(linear: nn.Linear, bias: bool) -> Any:
-    """``linear``'s weight in int8, one scale per output channel, packed for fbgemm/x86."""
+def _int8_weight(linear: nn.Linear) -> Any:
+    """``linear``'s weight in int8, one scale per output channel, packed for fbgemm/x86 (no bias:
+    it is added after the output is scaled back)."""
     w = linear.weight.detach().float()
     scales = (w.abs().amax(1).clamp(min=1e-8) / 127).double()
     q = torch.quantize_per_channel(w, scales, torch.zeros(w.shape[0], dtype=torch.long), 0, torch.qint8)
-    b = linear.bias.detach().float() if bias and linear.bias is not None else None
-    return torch.ops.quantized.linear_prepack(q, b)
+    return torch.ops.quantized.linear_prepack(q, None)
 
 
 class Int8Linear(nn.Module):
-    """A linear layer in int8: weights per output channel, activations quantized when it runs
-    (fbgemm's dynamic int8, one scale for the whole input), at full 8-bit range where the CPU has
-    VNNI. For a square layer (attention) that is enough."""
+    """A linear layer in int8 (fbgemm's dynamic int8 linear): weights per output channel; each
+    token's activations scaled to [-1, 1] before they are quantized and the output scaled back, at
+    full 8-bit range where the CPU has VNNI.
+
+    Why per token: with one activation scale per batch, a token with large activations flattens
+    every other token's to a few int8 steps (the default model's scores correlated 0.996 with fp32
+    that way, 0.9993 per token). Why a fixed range: fbgemm takes the range from the whole input,
+    so a token's score would depend on the other tokens of its batch (by up to 0.17 on the default
+    model); one extra row [1, -1, 0, ...] pins that range to [-1, 1] whatever the batch holds."""
 
     def __init__(self, linear: nn.Linear, full_range: bool) -> None:
         super().__init__()
-        self.packed = _int8_weight(linear, bias=True)
-        self.reduce_range = not full_range
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.ops.quantized.linear_dynamic(x.float(), self.packed, reduce_range=self.reduce_range)
-        return y.to(x.dtype)
-
-
-class RowScaledInt8Linear(Int8Linear):
-    """As ``Int8Linear``, each token's activations scaled to [-1, 1] first and the output scaled
-    back: one scale per token instead of one per batch. A token with large activations then no
-    longer flattens every other token's to a few int8 steps; the feed-forward layers (a widening or
-    narrowing linear) need it: quantized per batch there, the default model's scores correlated
-    0.996 with fp32, per token 0.9993."""
-
-    def __init__(self, linear: nn.Linear, full_range: bool) -> None:
-        super().__init__(linear, full_range)
-        self.packed = _int8_weight(linear, bias=False)
+        self.packed = _int8_weight(linear)
         self.bias = None if linear.bias is None else linear.bias.detach().float().clone()
+        self.reduce_range = not full_range
+        self.pin = torch.zeros(linear.in_features)
+        self.pin[0], self.pin[-1] = 1.0, -1.0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float()
+        shape = x.shape
+        x = x.reshape(-1, shape[-1]).float()
         s = torch.linalg.vector_norm(x, float("inf"), dim=-1, keepdim=True).clamp_(min=1e-8)
-        y = torch.ops.quantized.linear_dynamic(x / s, self.packed, reduce_range=self.reduce_range)
-        return y.mul_(s) if self.bias is None else torch.addcmul(self.bias, y, s)
+        rows = torch.empty(x.shape[0] + 1, x.shape[1])
+        torch.div(x, s, out=rows[:-1])
+        rows[-1] = self.pin
+        y = torch.ops.quantized.linear_dynamic(rows, self.packed, reduce_range=self.reduce_range)[:-1]
+        y = y.mul_(s) if self.bias is None else torch.addcmul(self.bias, y, s)
+        return y.reshape(*shape[:-1], -1)
 
 
 class TorchInt8(OnCopy):
-    """A copy with int8 linear layers: weights per output channel; activations per batch in square
-    layers, per token in the feed-forward ones (``RowScaledInt8Linear``), at full range where the
-    CPU has VNNI. On the default model (2 cores, AVX-512 VNNI) this kept pairwise accuracy and
-    correlated 0.9993 with fp32, where torch's stock ``quantize_dynamic`` (per-tensor weights,
-    7-bit activations per batch) correlated 0.967."""
+    """A copy with every linear layer in int8 (``Int8Linear``). On the default model (2 cores,
+    AVX-512 VNNI) this kept pairwise accuracy and correlated 0.9993 with fp32, where torch's stock
+    ``quantize_dynamic`` (per-tensor weights, 7-bit activations, one scale per batch) correlated
+    0.967; and an item scores the same alone as in any batch."""
 
     name = "torch-int8"
     tolerance = TOLERANCE["torch-int8"]
@@ -173,12 +169,11 @@ class TorchInt8(OnCopy):
 
     def convert(self, model: Any) -> Any:
         full = cpu_has_vnni()
-        copied = copy.deepcopy(model).eval()
+        copied = copy.deepcopy(model).float().eval()
         for parent in list(copied.modules()):
             for name, child in list(parent.named_children()):
                 if type(child) is nn.Linear:
-                    square = child.in_features == child.out_features
-                    setattr(parent, name, (Int8Linear if square else RowScaledInt8Linear)(child, full))
+                    setattr(parent, name, Int8Linear(child, full))
         return copied
 
 
@@ -316,10 +311,9 @@ def _missing(runtime: str) -> str | None:
 def resolve(runtime: str) -> str:
     """``auto``: ``torch-bf16`` on a CPU that multiplies bf16 natively, else ``torch-int8`` on one
     with VNNI, else ``torch``; any other runtime as it is. Measured on the default model (2 cores,
-    AVX-512 BF16 and VNNI): fp32 117 items/s, int8 184 (pairwise accuracy +0.002, correlation
-    0.9993), bf16 186 (accuracy unchanged, correlation 0.99999): bf16 where it is native, as
-    accurate and no slower; int8 where only VNNI is (there torch would emulate bf16, slower than
-    fp32)."""
+    AVX-512 BF16 and VNNI; README, "How it is fast"): bf16 1.7x fp32's items/s with accuracy
+    unchanged, int8 about 1.5x within the accuracy bar: bf16 where it is native; int8 where only
+    VNNI is (there torch would emulate bf16, slower than fp32)."""
     if runtime == "auto":
         return "torch-bf16" if cpu_has_bf16() else "torch-int8" if cpu_has_vnni() else "torch"
     if runtime not in RUNTIMES:

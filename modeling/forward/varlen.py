@@ -4,8 +4,9 @@ a packed row in one variable-length kernel per layer, ``torch.nn.attention.varle
 head_dim), and where each item starts (``cu_seqlens``), so no token attends outside its item and
 nothing is padded.
 
-The kernel runs on CUDA in bf16 or fp16 only (the service's CUDA dtype is bf16); anywhere else,
-and under dropout (training), ``attend_per_item`` keeps its per-item loop. Without a GPU the
+The kernel runs on CUDA in bf16 or fp16 only (the service's CUDA dtype is bf16), on GPUs
+FlashAttention supports; anywhere else, and wherever dropout is on (training with attention
+dropout), ``attend_per_item`` keeps its per-item loop. Without a GPU the
 suite checks the call on the meta device (shapes, the one-query form) and, with a CPU stand-in that
 follows the kernel's documented contract, that the strategies read its output as the Hugging Face
 forward reads its own attention.
@@ -31,9 +32,13 @@ def kernel() -> Callable[..., Any] | None:
     return varlen_attn
 
 
-def runs_on(q: torch.Tensor, dropout_p: float) -> bool:
-    """Whether the variable-length kernel serves attention on ``q``: CUDA, bf16/fp16, no dropout."""
-    return q.device.type == "cuda" and q.dtype in DTYPES and dropout_p == 0.0 and kernel() is not None
+def runs_on(q: torch.Tensor, dropout_p: float, head_dim: int = 64) -> bool:
+    """Whether the variable-length kernel serves attention on ``q``: CUDA, bf16/fp16, no dropout,
+    and what FlashAttention runs on (compute capability 8.0 or newer, heads of at most 256 values,
+    a multiple of 8); elsewhere (a T4, a V100) the per-item loop keeps the row packed."""
+    if q.device.type != "cuda" or q.dtype not in DTYPES or dropout_p != 0.0 or kernel() is None:
+        return False
+    return torch.cuda.get_device_capability(q.device) >= (8, 0) and head_dim <= 256 and head_dim % 8 == 0
 
 
 def cu_seqlens(lengths: list[int], device: torch.device) -> torch.Tensor:
