@@ -32,7 +32,7 @@ class Settings(BaseSettings):
         "auto",
         description="what runs the forward on CPU: auto (torch-bf16 where the CPU multiplies bf16 natively, "
         "else torch-int8 where it has VNNI, else torch) | torch (fp32, packed) | torch-int8 (packed, int8 linears: "
-        "weights per channel, activations per token in the feed-forward layers) | "
+        "weights per channel, activations per token) | "
         "torch-bf16 (packed, bf16, on a CPU with native bf16) | onnx | onnx-int8 (ONNX Runtime, BERT-family encoders; needs the cpu-int8 extra). Falls back to torch, "
         "with a log line, where the runtime cannot serve the model",
     )

@@ -104,7 +104,8 @@ def imdb_heldout(store: Path, limit: int) -> dict[str, Any] | None:
     if not data.is_file() or not s.current("imdb"):
         log.warning("IMDB figures left out: no `imdb` model in %s or no %s", store, data)
         return None
-    cfg = TrainConfig.from_dict({**load_toml(Path("training/configs/imdb-minilm.toml")), "data": [str(data)]})
+    recipe = Path(__file__).resolve().parents[1] / "training" / "configs" / "imdb-minilm.toml"
+    cfg = TrainConfig.from_dict({**load_toml(recipe), "data": [str(data)]})
     with training_data(cfg) as split:
         pairs = split.validation[:limit]
     loaded = load_version(s, "imdb", device="cpu", dtype="float32")
@@ -130,10 +131,9 @@ def imdb_heldout(store: Path, limit: int) -> dict[str, Any] | None:
 class _OrtInt8(OnnxInt8):
     """ONNX Runtime int8 as an expert would tune it towards fp32's scores: weights per channel,
     activations at full 8-bit range and, with ``fp32_feed_forward``, the feed-forward MatMuls
-    (non-square weights, the layers torch-int8 quantizes per token) left in fp32. ORT's dynamic
-    int8 has no per-token activation scale."""
+    (non-square weights, where one activation scale per batch loses most) left in fp32. ORT's
+    dynamic int8 has no per-token activation scale."""
 
-    per_channel = True
     fp32_feed_forward = False
 
     def int8_options(self, graph: Path) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class _OrtInt8(OnnxInt8):
             for n in g.node
             if n.op_type == "MatMul" and len(dims.get(n.input[1], ())) == 2 and len(set(dims[n.input[1]])) == 2
         ]
-        options: dict[str, Any] = {"per_channel": self.per_channel, "reduce_range": False}
+        options: dict[str, Any] = {"per_channel": True, "reduce_range": False}
         if self.fp32_feed_forward:
             options["nodes_to_exclude"] = wide
         return options

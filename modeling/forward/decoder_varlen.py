@@ -15,6 +15,7 @@ and the model is served by the next strategy.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -69,6 +70,7 @@ def _attention(
     return out[None], None
 
 
+@functools.cache
 def _register() -> None:
     from transformers import AttentionInterface
 

@@ -14,6 +14,7 @@ forward reads its own attention.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ import torch.nn.functional as F
 DTYPES = (torch.bfloat16, torch.float16)
 
 
+@functools.cache
 def kernel() -> Callable[..., Any] | None:
     """``varlen_attn`` where this torch has it, else None."""
     try:
