@@ -5,7 +5,7 @@ the repeats. Also counted: how many of the dimension model's blocks came with re
 figure is the cost of answers that really carry them.
 
 ``python -m bench.reasons --single STORE[:NAME] --dims STORE[:NAME]`` (e.g. a store trained with
-``training/configs/default.toml`` and one with ``training/configs/default-dimensions.toml``).
+``training/configs/default-single.toml`` and one with ``training/configs/default.toml``).
 """
 
 from __future__ import annotations

@@ -96,10 +96,11 @@ class GateCheck(_Strict):
     )
     reasons: dict[str, float] = Field(
         default_factory=dict,
-        description="for a model with dimensions, with every dimension gating: 'bad blocked' (failing replies "
-        "blocked for any reason), 'dimension among reasons' and 'dimension first' (shares of those blocked whose "
-        "kind's dimension is among the reasons / the first reason), 'good blocked' (good replies blocked for any "
-        "reason), and the first two per kind",
+        description="for a model with dimensions, gating as the service does by default (the overall score "
+        "blocks; the dimensions below their thresholds are named): 'bad blocked' (failing replies blocked), "
+        "'dimension among reasons' and 'dimension first' (shares of those blocked whose kind's dimension is among "
+        "the reasons / the first reason), 'good blocked' (good replies blocked), the first two per kind, and "
+        "'bad blocked' and 'good blocked' again with every dimension gating",
     )
 
 

@@ -153,7 +153,7 @@ def test_derived_failing_replies_fail_helpfulness() -> None:
     on_dimension = [(p.prompt, p.chosen, p.rejected) for p in made if p.dimension is not None]
     assert overall and on_dimension == overall
     assert {p.dimension for p in made} == {None, "helpfulness"}
-    assert all(labels[(prompt, bad)] == -1 for prompt, _, bad in overall)
+    assert all(dimension_of(labels[(prompt, bad)]) == "helpfulness" for prompt, _, bad in overall)
 
 
 def test_data_without_dimensions_trains_one_output(tmp_path: Path, serve: Any) -> None:
@@ -226,12 +226,17 @@ def test_the_gate_check_says_whether_a_block_names_the_failure() -> None:
     def outputs(items: list[tuple[str | None, str]]) -> np.ndarray:
         return np.array([table[t] for _, t in items])
 
-    got = reason_figures(outputs, 0.0, [dim("privacy"), dim("tone")], rows)
+    dims = [dim("privacy"), dim("tone")]
+    got = reason_figures(outputs, 0.0, dims, rows, gating=["privacy", "tone"])
     assert got["bad blocked"] == pytest.approx(2 / 3)
     assert got["dimension among reasons"] == 1.0
     assert got["dimension first"] == 0.5
     assert got["first (leak)"] == 1.0 and got["first (rude)"] == 0.0
     assert got["good blocked"] == pytest.approx(1 / 3)
+    # as the service gates by default, the overall score alone blocks: the good reply low on tone
+    # passes (tone is still named, but nothing blocks on it)
+    by_default = reason_figures(outputs, 0.0, dims, rows)
+    assert by_default["good blocked"] == 0.0 and by_default["bad blocked"] == pytest.approx(2 / 3)
 
 
 def test_the_default_model_describes_its_dimensions(trained_store: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from modeling import PackedRewardModel, encode
 from modeling.forward.runtimes import cpu_has_vnni
 from modeling.loader import load_version
 from training.config import TrainConfig
+from training.dimensions import overall_label
 from training.model import train_tokenizer
 from training.train import QualityGateFailed, bt_loss, lr_factor, train, training_data
 
@@ -233,13 +234,14 @@ def test_embedded_data_knows_which_replies_are_good_and_which_fail() -> None:
     cfg = TrainConfig.from_dict({"default_prompts": 40})
     with training_data(cfg) as data:
         labels = data.labels
-    assert {1, -1} <= set(labels.values())
+    assert {"good", "leak", "rude"} <= set(labels.values())
     train_items = {(p.prompt, t) for p in data.train for t in (p.chosen, p.rejected)}
     assert len(train_items & set(labels)) > 0.9 * len(train_items)
     # a good reply is never the rejected side of a pair from its own prompt, a failing one never chosen over a good one
-    assert all(labels.get((p.prompt, p.rejected)) != 1 for p in data.train)
+    verdict = {item: overall_label(kind) for item, kind in labels.items()}
+    assert all(verdict.get((p.prompt, p.rejected)) != 1 for p in data.train)
     assert all(
-        not (labels.get((p.prompt, p.chosen)) == -1 and labels.get((p.prompt, p.rejected)) == 1) for p in data.train
+        not (verdict.get((p.prompt, p.chosen)) == -1 and verdict.get((p.prompt, p.rejected)) == 1) for p in data.train
     )
 
 
@@ -258,6 +260,41 @@ def test_cross_prompt_term_moves_the_weights(tmp_path: Path) -> None:
     without, with_term = one_step(0.0), one_step(1.0)
     assert any(not torch.equal(without[k], with_term[k]) for k in without)
     assert torch.equal(one_step(0.0)["score.weight"], without["score.weight"])  # deterministic otherwise
+
+
+def test_cross_prompt_term_trains_every_dimension_head(tmp_path: Path) -> None:
+    """With quality dimensions, each head is also put in order across prompts (a reply passing
+    its dimension above one failing it), so one threshold per dimension works for every prompt.
+    One step moves a head's row only through that head's own loss: the rows of the dimension
+    heads differ with the term and without it."""
+    from training.train import build_model, fit, processes
+
+    def one_step(weight: float) -> torch.Tensor:
+        cfg = tiny_config(
+            tmp_path / "store", max_steps=1, batch_size=64, cross_prompt_weight=weight, embedded_dimensions=True
+        )
+        with processes(cfg) as procs, training_data(cfg) as data:
+            model = build_model(cfg, data, procs)
+            fit(cfg, model, data, procs)
+        return model.hf.state_dict()["score.weight"].detach().clone()
+
+    without, with_term = one_step(0.0), one_step(1.0)
+    assert without.shape[0] == 6  # overall and five dimensions
+    assert any(not torch.equal(without[d], with_term[d]) for d in range(1, 6))
+
+
+def test_cross_prompt_loss_reaches_each_output_that_has_both_sides() -> None:
+    from training.train import cross_prompt_loss
+
+    scores = torch.zeros(4, 3, requires_grad=True)
+    # output 0: two pass, two fail; output 1: one fails, the rest pass; output 2: nothing fails
+    verdicts = torch.tensor([[1, 1, 1], [1, -1, 1], [-1, 1, 1], [-1, 1, 0]])
+    cross_prompt_loss(scores, verdicts).backward()
+    assert scores.grad is not None
+    grad = scores.grad
+    assert (grad[:2, 0] < 0).all() and (grad[2:, 0] > 0).all()  # passing ones pushed up, failing down
+    assert grad[1, 1] > 0 and (grad[[0, 2, 3], 1] < 0).all()
+    assert (grad[:, 2] == 0).all()
 
 
 @pytest.mark.skipif(not cpu_has_vnni(), reason="this CPU has no VNNI: int8 would need 7-bit activations")

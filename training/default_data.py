@@ -685,15 +685,15 @@ def write_splits(directory: Path, n_prompts: int = 1200, seed: int = 0, val_frac
     )
 
 
-def labels(path: Path) -> dict[tuple[str | None, str], int]:
-    """The replies of a written file as good (+1), failing (-1) or in between (0: curt), keyed
+def labels(path: Path) -> dict[tuple[str | None, str], str]:
+    """The kind of each reply of a written file (good, curt, or the failure it is), keyed
     (prompt, text): what each reply is, beside how the labellers ranked it. A dimension row
     repeats its generated row's replies without their kinds: it adds nothing here."""
-    out: dict[tuple[str | None, str], int] = {}
+    out: dict[tuple[str | None, str], str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         if "kinds" not in row:
             continue
         for text, kind in zip(row["responses"], row["kinds"], strict=True):
-            out[(row["prompt"], text)] = 1 if kind == "good" else 0 if kind == "curt" else -1
+            out[(row["prompt"], text)] = kind
     return out

@@ -26,6 +26,24 @@ KIND_DIMENSION: dict[str, str] = {
 }
 
 
+GOOD, CURT = "good", "curt"  # the kinds that fail nothing: a good reply, and one in between (curt)
+
+
+def overall_label(kind: str | None) -> int:
+    """+1 a good reply, -1 a failing one, 0 in between (curt) or of unknown kind."""
+    if kind is None or kind == CURT:
+        return 0
+    return 1 if kind == GOOD else -1
+
+
+def dimension_label(kind: str | None, dimension: str) -> int:
+    """On one dimension: -1 a reply that fails it, +1 one of known kind that does not (a good or curt
+    reply, or one failing another dimension), 0 of unknown kind."""
+    if kind is None:
+        return 0
+    return -1 if dimension_of(kind) == dimension else 1
+
+
 def dimension_of(kind: str) -> str | None:
     """The dimension a reply of ``kind`` fails (a leak kind such as ``leak:card`` is a leak)."""
     return KIND_DIMENSION.get(kind.split(":", 1)[0])

@@ -84,6 +84,12 @@ def evaluate(
     threshold = _calibrated(cfg, overall, sc, sr)
     dimensions = []
     dimension_scores: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    # A dimension's threshold is set against the good replies (those the overall preference never
+    # ranks below another), as the overall one is: "blocks at most 5% of good replies on privacy".
+    # Its own passing replies would include the ones failing other dimensions, which score lower
+    # on it too, and pull its cut down until it rarely names the failure it is for.
+    good_keys, _ = extremes([(p.prompt or "", p.chosen, p.rejected) for p in overall])
+    good = list(dict.fromkeys((p.prompt, p.chosen) for p in overall if (p.prompt or "", p.chosen) in good_keys))
     for i, name in enumerate(judge.model.dimensions, 1):
         mine = [p for p in validation if p.dimension == name]
         if not mine:
@@ -94,7 +100,7 @@ def evaluate(
             Dimension(
                 name=name,
                 meaning=MEANINGS.get(name, ""),
-                threshold=_calibrated(cfg, mine, dc, dr),
+                threshold=_calibrated(cfg, mine, dc, dr, judge.items(good, i)),
                 metrics=EvalMetrics(**pair_metrics(dc, dr)),
             )
         )
@@ -118,8 +124,11 @@ def evaluate(
     )
 
 
-def _calibrated(cfg: TrainConfig, pairs: list[Pair], sc: np.ndarray, sr: np.ndarray) -> Threshold:
-    """The threshold of one output, from its held-out pairs' scores (``sc``, ``sr``)."""
+def _calibrated(
+    cfg: TrainConfig, pairs: list[Pair], sc: np.ndarray, sr: np.ndarray, good_scores: np.ndarray | None = None
+) -> Threshold:
+    """The threshold of one output, from its held-out pairs' scores (``sc``, ``sr``); ``good_scores``:
+    the good replies' scores on it (default: the best-ranked replies of ``pairs``)."""
     by_text = {(p.prompt or "", p.chosen): c for p, c in zip(pairs, sc, strict=True)}
     by_text |= {(p.prompt or "", p.rejected): r for p, r in zip(pairs, sr, strict=True)}
     good, bad = extremes([(p.prompt or "", p.chosen, p.rejected) for p in pairs])
@@ -130,7 +139,7 @@ def _calibrated(cfg: TrainConfig, pairs: list[Pair], sc: np.ndarray, sr: np.ndar
             cfg.threshold_method,
             cfg.target_block_rate,
             cfg.max_good_block_rate,
-            good=np.array([by_text[k] for k in sorted(good)]),
+            good=np.array([by_text[k] for k in sorted(good)]) if good_scores is None else good_scores,
             bad=np.array([by_text[k] for k in sorted(bad)]),
         )
     )

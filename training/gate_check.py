@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,11 +134,16 @@ def _share(flags: list[bool]) -> float:
 
 
 def reason_figures(
-    outputs: Scorer, threshold: float, dimensions: list[Dimension], rows: list[Exchange | Single]
+    outputs: Scorer,
+    threshold: float,
+    dimensions: list[Dimension],
+    rows: list[Exchange | Single],
+    gating: Collection[str] = (),
 ) -> dict[str, float]:
     """Whether a block names the right reason: over failing replies (exchanges' and singles'), the
     share blocked, and of those the share whose kind's dimension is among the reasons and is the
-    first; over good replies, the share blocked for any reason. Every dimension gates."""
+    first; over good replies, the share blocked for any reason. ``gating``: the dimensions that
+    block besides the overall score (the service's default: none; they are still named)."""
     names = [d.name for d in dimensions]
     cuts = [d.threshold.value for d in dimensions]
     good: list[tuple[str | None, str]] = [(r.prompt, r.good) for r in rows if isinstance(r, Exchange)]
@@ -149,7 +154,7 @@ def reason_figures(
 
     def judged(row: np.ndarray) -> tuple[bool, list[str]]:
         why = reasons_for(names, row[1:].tolist(), cuts)
-        return blocks(float(row[0]), threshold, why, names), [r.dimension for r in why]
+        return blocks(float(row[0]), threshold, why, gating), [r.dimension for r in why]
 
     good_blocked = [judged(row)[0] for row in out[: len(good)]]
     among: dict[str, list[bool]] = defaultdict(list)
@@ -169,6 +174,17 @@ def reason_figures(
         "good blocked": _share(good_blocked),
         **{f"among reasons ({k})": _share(v) for k, v in sorted(among.items()) if k != "all"},
         **{f"first ({k})": _share(v) for k, v in sorted(first.items()) if k != "all"},
+    }
+
+
+def _reasons(
+    outputs: Scorer, threshold: float, dimensions: list[Dimension], rows: list[Exchange | Single]
+) -> dict[str, float]:
+    """The reason figures as the service gates by default (the overall score alone), then the
+    block rates with every dimension gating (``REWARDGATE_GATE_DIMENSIONS=all``)."""
+    every = reason_figures(outputs, threshold, dimensions, rows, [d.name for d in dimensions])
+    return reason_figures(outputs, threshold, dimensions, rows) | {
+        f"{k}, every dimension gating": every[k] for k in ("bad blocked", "good blocked")
     }
 
 
@@ -226,5 +242,5 @@ def run(
         },
         industries={ind: {k: _share(v) for k, v in sorted(figs.items())} for ind, figs in sorted(per_industry.items())},
         singles={k: _share(v) for k, v in sorted(judged.items())},
-        reasons=reason_figures(outputs, threshold, dimensions, rows) if outputs and dimensions else {},
+        reasons=_reasons(outputs, threshold, dimensions, rows) if outputs and dimensions else {},
     )

@@ -34,14 +34,14 @@ def files() -> list[Path]:
     return sorted(DIRECTORY.glob("*.jsonl"))
 
 
-def labels(paths: list[Path] | None = None) -> dict[tuple[str | None, str], int]:
-    """Each reply as good (+1) or failing (-1), keyed (prompt, text)."""
-    out: dict[tuple[str | None, str], int] = {}
+def labels(paths: list[Path] | None = None) -> dict[tuple[str | None, str], str]:
+    """Each reply's kind (good, or the failure it is), keyed (prompt, text)."""
+    out: dict[tuple[str | None, str], str] = {}
     for path in files() if paths is None else paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                out |= {(row["prompt"], r["text"]): 1 if r["kind"] == "good" else -1 for r in row["replies"]}
+                out |= {(row["prompt"], r["text"]): r["kind"] for r in row["replies"]}
     return out
 
 
@@ -96,8 +96,8 @@ def _loop(text: str, rng: random.Random) -> str:
     return " ".join(looped)
 
 
-def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pair], dict[tuple[str | None, str], int]]:
-    """Failing replies made from the good ones of ``train`` (hand-written pairs), with their labels:
+def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pair], dict[tuple[str | None, str], str]]:
+    """Failing replies made from the good ones of ``train`` (hand-written pairs), with their kinds:
     each preferred below its good reply overall and on its dimension (helpfulness)."""
     rng = random.Random(seed)
     industry = industries()
@@ -110,7 +110,7 @@ def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pai
         by_industry[industry.get(prompt, "")].append(prompt)
     pairs: list[Pair] = []
     made: list[Pair] = []
-    labels: dict[tuple[str | None, str], int] = {}
+    labels: dict[tuple[str | None, str], str] = {}
     for prompt, replies in good.items():
         others = [q for q in by_industry[industry.get(prompt, "")] if q != prompt]
         for g in replies:
@@ -121,7 +121,7 @@ def derived(train: list[Pair], seed: int, weight: float = 1.0) -> tuple[list[Pai
             for kind, bad in failing:
                 if bad and bad != g:
                     pairs.append(Pair(prompt, g, bad, weight=weight))
-                    labels[(prompt, bad)] = -1
+                    labels[(prompt, bad)] = kind
                     made.append(Pair(prompt, g, bad, weight=weight, dimension=dimension_of(kind)))
     # the overall pairs first, in the order they always had, then each one's dimension pair
     return pairs + made, labels

@@ -62,7 +62,7 @@ def report(name: str, version: str, ev: Evaluation, train: dict[str, Any], agree
                 for k, f in g.industries.items()
             ]
         if g.reasons:
-            lines += ["", "| reasons (every dimension gating) | share |", "|---|---|"]
+            lines += ["", "| reasons (the overall score gating, as the service by default) | share |", "|---|---|"]
             lines += [f"| {k} | {v:.1%} |" for k, v in g.reasons.items()]
         if g.singles:
             lines += ["", "| single replies | share | replies |", "|---|---|---|"]

@@ -51,6 +51,7 @@ from .agreement import agreement, rankings_rows
 from .batching import PairIndex, prompt_batches
 from .config import TrainConfig
 from .data import Pair, dimensions_of, fingerprint, load_pairs, split
+from .dimensions import dimension_label, overall_label
 from .evaluation import Evaluation, Judge, evaluate, quality_gate
 from .figures import write_dimension_figures, write_figures
 from .model import add_lora, build
@@ -126,10 +127,11 @@ class TrainingData:
     fingerprint: dict[str, Any]
     subsets: dict[str, list[Pair]] = dataclasses.field(default_factory=dict)  # named parts of validation
     agreement: Agreement | None = None  # of the labellers, for rankings data
-    # What some items are regardless of their prompt: good (+1) or failing (-1). Known for the
-    # embedded data; it lets training put every good reply above every failing one, across
-    # prompts, which is what a single threshold needs.
-    labels: dict[tuple[str | None, str], int] = dataclasses.field(default_factory=dict)
+    # What some items are regardless of their prompt: their kind (good, curt, or the failure they
+    # are; ``dimensions.py`` reads it). Known for the embedded data; it lets training put every
+    # good reply above every failing one across prompts, overall and on each dimension, which is
+    # what one threshold for all prompts needs.
+    labels: dict[tuple[str | None, str], str] = dataclasses.field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -251,6 +253,18 @@ def bt_loss_in_batch(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.
     return -F.logsigmoid(r_chosen[:, None] - r_rejected[None, :]).mean()
 
 
+def cross_prompt_loss(scores: torch.Tensor, verdicts: torch.Tensor) -> torch.Tensor:
+    """Per output, every item of a batch that passes above every one that fails, whatever their
+    prompts: each output is read against one threshold for all prompts. ``scores`` and
+    ``verdicts`` are (items, outputs); a verdict is +1 passes, -1 fails, 0 unknown."""
+    loss = scores.new_zeros(())
+    for o in range(verdicts.shape[1]):
+        good, bad = scores[verdicts[:, o] > 0, o], scores[verdicts[:, o] < 0, o]
+        if len(good) and len(bad):
+            loss = loss + bt_loss_in_batch(good, bad)
+    return loss
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
     """AdamW, no decay on biases and norms."""
     decay: list[torch.nn.Parameter] = []
@@ -341,8 +355,11 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     # config says; on one process, the model and optimizer as they are.
     net, optim = acc.prepare(packed, optim)
     in_batch = cfg.format == "labelled" and cfg.in_batch_pairs
-    # +1 good, -1 failing, 0 unknown, per item: the cross-prompt term below reads it
-    kind = torch.tensor([data.labels.get(item, 0) for item in index.items])
+    # per item and output, +1 passes, -1 fails, 0 unknown: the cross-prompt term below reads it
+    kinds = [data.labels.get(item) for item in index.items]
+    verdicts = torch.tensor(
+        [[overall_label(k)] + [dimension_label(k, d) for d in dimensions_of(data.train)] for k in kinds]
+    )
     across = cfg.cross_prompt_weight if data.labels else 0.0
     margins = torch.tensor([p.margin for p in data.train])
     weights = torch.tensor([p.weight for p in data.train])
@@ -363,19 +380,21 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                 for b in batches[bi : bi + cfg.grad_accum]:
                     with acc.autocast():
                         scores = net([seqs[i] for i in b.items], all_outputs=True).float()
-                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall)
+                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall);
+                    # the overall pairs and the dimension pairs are averaged apart and added, so
+                    # the overall output keeps its share of the loss however many dimensions speak
                     head = heads[b.pairs].to(device)
                     rc, rr = scores[b.chosen, head], scores[b.rejected, head]
-                    if in_batch:
-                        loss = bt_loss_in_batch(rc, rr)
-                    else:
-                        loss = bt_loss(rc, rr, margins[b.pairs].to(device), weights[b.pairs].to(device))
+                    loss = scores.new_zeros(())
+                    for part in (head == 0, head > 0):
+                        if part.any():
+                            if in_batch:
+                                loss = loss + bt_loss_in_batch(rc[part], rr[part])
+                            else:
+                                m, w = margins[b.pairs].to(device)[part], weights[b.pairs].to(device)[part]
+                                loss = loss + bt_loss(rc[part], rr[part], m, w)
                     if across:
-                        k = kind[b.items].to(device)
-                        # the overall output: the one a single threshold for all prompts reads
-                        good, bad = scores[k > 0, 0], scores[k < 0, 0]
-                        if len(good) and len(bad):
-                            loss = loss + across * bt_loss_in_batch(good, bad)
+                        loss = loss + across * cross_prompt_loss(scores, verdicts[b.items].to(device))
                     acc.backward(loss / cfg.grad_accum)
                     shown.batch(loss.item(), (rc > rr).float().mean().item())
                     seen += len(b.pairs) ** 2 if in_batch else len(b.pairs)
