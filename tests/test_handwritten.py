@@ -66,16 +66,18 @@ def test_derived_failures_come_from_training_prompts_only_and_fail_as_their_kind
     answers = {p.chosen: p.prompt for p in train}  # a good reply and the message it answers
     kinds: Counter[str] = Counter()
     for p in overall:
-        assert labels[(p.prompt, p.rejected)] == -1 and p.rejected != p.chosen
+        kind = labels[(p.prompt, p.rejected)]
+        assert p.rejected != p.chosen
         if p.rejected in answers:
             kinds["other message"] += 1
             owner = answers[p.rejected]
-            assert owner != p.prompt and industry[owner] == industry[p.prompt]
+            assert owner != p.prompt and industry[owner] == industry[p.prompt] and kind == "off_topic"
         elif p.chosen.startswith(p.rejected):
             kinds["cut"] += 1
-            assert p.rejected.rstrip()[-1] not in ".!?"
+            assert p.rejected.rstrip()[-1] not in ".!?" and kind == "degenerate"
         else:
             kinds["looping"] += 1
+            assert kind == "degenerate"
             sentences = re.split(r"(?<=[.!?])\s+", p.rejected)
             assert len(sentences) > len(set(sentences)) and p.chosen.startswith(sentences[0])
     assert kinds["cut"] > 100 and kinds["looping"] > 50 and kinds["other message"] > 100, kinds
