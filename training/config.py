@@ -92,7 +92,8 @@ class TrainConfig:
     cross_prompt_weight: float = opt(
         0.0,
         "embedded data: weight of a Bradley-Terry term that puts every good reply of a batch above every failing "
-        "one, across prompts (what one threshold for all prompts needs; 0: pairs within a prompt only)",
+        "one, across prompts, and on each quality dimension every reply passing it above every one failing it "
+        "(what one threshold for all prompts needs; 0: pairs within a prompt only)",
     )
     in_batch_pairs: bool = opt(
         False,
