@@ -283,6 +283,21 @@ def test_cross_prompt_term_trains_every_dimension_head(tmp_path: Path) -> None:
     assert any(not torch.equal(without[d], with_term[d]) for d in range(1, 6))
 
 
+def test_overall_pairs_keep_their_share_of_the_loss_beside_dimension_pairs() -> None:
+    """Averaged apart: one overall pair weighs as much as all the dimension pairs of its batch
+    together, so many dimension pairs do not drown it."""
+    from training.train import pairs_loss
+
+    chosen = torch.zeros(5, requires_grad=True)
+    rejected = torch.zeros(5)
+    head = torch.tensor([0, 1, 1, 2, 2])  # one overall pair, four dimension pairs
+    ones = torch.ones(5)
+    pairs_loss(chosen, rejected, head, torch.zeros(5), ones).backward()
+    assert chosen.grad is not None
+    assert chosen.grad[0] == pytest.approx(-0.5)  # d/dx -logsigmoid(x) at 0, the overall mean of one
+    assert chosen.grad[1:].tolist() == pytest.approx([-0.125] * 4)  # the four share one mean
+
+
 def test_cross_prompt_loss_reaches_each_output_that_has_both_sides() -> None:
     from training.train import cross_prompt_loss
 

@@ -253,6 +253,27 @@ def bt_loss_in_batch(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.
     return -F.logsigmoid(r_chosen[:, None] - r_rejected[None, :]).mean()
 
 
+def pairs_loss(
+    r_chosen: torch.Tensor,
+    r_rejected: torch.Tensor,
+    head: torch.Tensor,
+    margin: torch.Tensor,
+    weight: torch.Tensor,
+    in_batch: bool = False,
+) -> torch.Tensor:
+    """A batch's Bradley-Terry loss, each pair on the output it speaks to (``head``, 0: overall).
+    The overall pairs and the dimension pairs are averaged apart and added, so the overall output
+    keeps its share of the loss however many dimension pairs ride along."""
+    loss = r_chosen.new_zeros(())
+    for part in (head == 0, head > 0):
+        if part.any():
+            if in_batch:
+                loss = loss + bt_loss_in_batch(r_chosen[part], r_rejected[part])
+            else:
+                loss = loss + bt_loss(r_chosen[part], r_rejected[part], margin[part], weight[part])
+    return loss
+
+
 def cross_prompt_loss(scores: torch.Tensor, verdicts: torch.Tensor) -> torch.Tensor:
     """Per output, every item of a batch that passes above every one that fails, whatever their
     prompts: each output is read against one threshold for all prompts. ``scores`` and
@@ -355,15 +376,15 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
     # config says; on one process, the model and optimizer as they are.
     net, optim = acc.prepare(packed, optim)
     in_batch = cfg.format == "labelled" and cfg.in_batch_pairs
+    dimensions = dimensions_of(data.train)
     # per item and output, +1 passes, -1 fails, 0 unknown: the cross-prompt term below reads it
     kinds = [data.labels.get(item) for item in index.items]
-    verdicts = torch.tensor(
-        [[overall_label(k)] + [dimension_label(k, d) for d in dimensions_of(data.train)] for k in kinds]
-    )
+    verdicts = torch.tensor([[overall_label(k)] + [dimension_label(k, d) for d in dimensions] for k in kinds])
+    verdicts = verdicts.to(device)
     across = cfg.cross_prompt_weight if data.labels else 0.0
-    margins = torch.tensor([p.margin for p in data.train])
-    weights = torch.tensor([p.weight for p in data.train])
-    heads = output_of(data.train, dimensions_of(data.train))
+    margins = torch.tensor([p.margin for p in data.train], device=device)
+    weights = torch.tensor([p.weight for p in data.train], device=device)
+    heads = output_of(data.train, dimensions).to(device)
 
     step, seen, scored, tokens, t0 = 0, 0, 0, 0, time.perf_counter()
     epoch, progress = 0, 0.0
@@ -380,21 +401,12 @@ def fit(cfg: TrainConfig, model: RewardModel, data: TrainingData, procs: Process
                 for b in batches[bi : bi + cfg.grad_accum]:
                     with acc.autocast():
                         scores = net([seqs[i] for i in b.items], all_outputs=True).float()
-                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall);
-                    # the overall pairs and the dimension pairs are averaged apart and added, so
-                    # the overall output keeps its share of the loss however many dimensions speak
-                    head = heads[b.pairs].to(device)
+                    # each pair's Bradley-Terry term reads the output it speaks to (0: overall)
+                    head = heads[b.pairs]
                     rc, rr = scores[b.chosen, head], scores[b.rejected, head]
-                    loss = scores.new_zeros(())
-                    for part in (head == 0, head > 0):
-                        if part.any():
-                            if in_batch:
-                                loss = loss + bt_loss_in_batch(rc[part], rr[part])
-                            else:
-                                m, w = margins[b.pairs].to(device)[part], weights[b.pairs].to(device)[part]
-                                loss = loss + bt_loss(rc[part], rr[part], m, w)
+                    loss = pairs_loss(rc, rr, head, margins[b.pairs], weights[b.pairs], in_batch)
                     if across:
-                        loss = loss + across * cross_prompt_loss(scores, verdicts[b.items].to(device))
+                        loss = loss + across * cross_prompt_loss(scores, verdicts[b.items])
                     acc.backward(loss / cfg.grad_accum)
                     shown.batch(loss.item(), (rc > rr).float().mean().item())
                     seen += len(b.pairs) ** 2 if in_batch else len(b.pairs)
