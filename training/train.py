@@ -264,26 +264,30 @@ def pairs_loss(
     """A batch's Bradley-Terry loss, each pair on the output it speaks to (``head``, 0: overall).
     The overall pairs and the dimension pairs are averaged apart and added, so the overall output
     keeps its share of the loss however many dimension pairs ride along."""
-    loss = r_chosen.new_zeros(())
-    for part in (head == 0, head > 0):
-        if part.any():
-            if in_batch:
+    parts = (head == 0, head > 0)
+    if in_batch:
+        loss = r_chosen.new_zeros(())
+        for part in parts:
+            if part.any():
                 loss = loss + bt_loss_in_batch(r_chosen[part], r_rejected[part])
-            else:
-                loss = loss + bt_loss(r_chosen[part], r_rejected[part], margin[part], weight[part])
-    return loss
+        return loss
+    # masked weighted means, not indexing: no host sync per batch on an accelerator, and an empty
+    # part (data without dimensions) adds exactly 0
+    weighted = -F.logsigmoid(r_chosen - r_rejected - margin) * weight
+    return sum(
+        ((weighted * part).sum() / (weight * part).sum().clamp_min(1e-12) for part in parts), r_chosen.new_zeros(())
+    )
 
 
 def cross_prompt_loss(scores: torch.Tensor, verdicts: torch.Tensor) -> torch.Tensor:
     """Per output, every item of a batch that passes above every one that fails, whatever their
     prompts: each output is read against one threshold for all prompts. ``scores`` and
     ``verdicts`` are (items, outputs); a verdict is +1 passes, -1 fails, 0 unknown."""
-    loss = scores.new_zeros(())
-    for o in range(verdicts.shape[1]):
-        good, bad = scores[verdicts[:, o] > 0, o], scores[verdicts[:, o] < 0, o]
-        if len(good) and len(bad):
-            loss = loss + bt_loss_in_batch(good, bad)
-    return loss
+    # all outputs at once, as masks over (passing item, failing item, output): no per-output
+    # indexing, so no host sync per output and batch on an accelerator
+    both = (verdicts > 0).to(scores.dtype)[:, None, :] * (verdicts < 0).to(scores.dtype)[None, :, :]
+    worse = F.softplus(scores[None, :, :] - scores[:, None, :])  # -log sigmoid(passing - failing)
+    return ((worse * both).sum((0, 1)) / both.sum((0, 1)).clamp_min(1)).sum()
 
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, fused: bool = False) -> torch.optim.Optimizer:
